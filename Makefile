@@ -1,0 +1,64 @@
+# The two front-door commands: `make dev` (local API, no Docker, no AWS) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS)/.installed
+SAM := $(TOOLS)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make dev     run the API locally on 127.0.0.1 (embedded PostgreSQL, local EventBridge)"
+	@echo "make token   print a dev JWT: make token USER_ID=alice"
+	@echo "make test    lint, type-check, validate the template and run every test"
+	@echo "make build   sam build (no Docker needed)"
+	@echo "make bench   benchmarks (bench/)"
+
+# The dev venv uses exactly the layer's pinned versions (shared/requirements.txt).
+$(STAMP): pyproject.toml shared/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r shared/requirements.txt -e '.[dev]'
+	touch $@
+
+# SAM CLI pins its own pydantic/boto3, so it lives in a separate venv.
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli>=1.120' 'cfn-lint>=1.20'
+	touch $@
+
+install: $(STAMP)
+tools: $(TOOLS_STAMP)
+
+dev: $(STAMP)
+	$(BIN)/python -m jobprep_local
+
+token: $(STAMP)
+	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared local functions tests bench
+
+validate: $(TOOLS_STAMP)
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+	$(TOOLS)/bin/cfn-lint template.yaml
+
+test: $(STAMP) $(TOOLS_STAMP) lint validate
+	SAM_BIN=$(abspath $(SAM)) $(BIN)/pytest
+
+build: $(TOOLS_STAMP)
+	$(SAM) build
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help install tools dev token lint validate test build bench clean

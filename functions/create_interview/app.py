@@ -1,0 +1,36 @@
+"""POST /job-infos/{jobInfoId}/interviews: plan limit, rate limit, optional Idempotency-Key."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.metrics import MetricUnit
+
+from jobprep.http import CurrentCaller, IdempotencyKey, created, entrypoint, make_resolver, metrics
+from jobprep.interviews.schemas import InterviewCreate, InterviewOut
+from jobprep.interviews.service import create_interview
+
+app = make_resolver()
+
+
+@app.post(
+    "/job-infos/<jobInfoId>/interviews",
+    summary="Start an interview for one of the caller's job infos",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": InterviewOut}}}},
+    tags=["interviews"],
+)
+def create(
+    jobInfoId: str,  # noqa: N803 - the route's parameter name
+    caller: CurrentCaller,
+    body: Annotated[InterviewCreate | None, Body()] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[Any]:
+    # All fields have defaults, so an empty body starts an interview, as the original app did.
+    data = body if body is not None else InterviewCreate()
+    result = create_interview(caller.user_id, caller.features, jobInfoId, data, idempotency_key)
+    if not result.replayed:
+        metrics.add_metric(name="InterviewCreated", unit=MetricUnit.Count, value=1)
+    return created(result, f"/interviews/{result.resource.id}")
+
+
+lambda_handler = entrypoint(app)

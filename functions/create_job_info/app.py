@@ -1,0 +1,31 @@
+"""POST /job-infos: create a job info for the caller."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.metrics import MetricUnit
+
+from jobprep.http import CurrentCaller, IdempotencyKey, created, entrypoint, make_resolver, metrics
+from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut
+from jobprep.job_infos.service import create_job_info
+
+app = make_resolver()
+
+
+@app.post(
+    "/job-infos",
+    summary="Create a job info",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": JobInfoOut}}}},
+    tags=["job infos"],
+)
+def create(
+    caller: CurrentCaller, body: Annotated[JobInfoCreate, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[Any]:
+    result = create_job_info(caller.user_id, body, idempotency_key)
+    if not result.replayed:
+        metrics.add_metric(name="JobInfoCreated", unit=MetricUnit.Count, value=1)
+    return created(result, f"/job-infos/{result.resource.id}")
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,24 @@
+"""GET /job-infos/{jobInfoId}"""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from jobprep.http import CurrentCaller, entrypoint, make_resolver, versioned
+from jobprep.job_infos.schemas import JobInfoOut
+from jobprep.job_infos.service import get_job_info
+
+app = make_resolver()
+
+
+@app.get(
+    "/job-infos/<jobInfoId>",
+    summary="Get one of the caller's job infos",
+    responses={200: {"description": "The job info", "content": {"application/json": {"model": JobInfoOut}}}},
+    tags=["job infos"],
+)
+def get(jobInfoId: str, caller: CurrentCaller) -> Response[Any]:  # noqa: N803 - the route's parameter name
+    return versioned(get_job_info(caller.user_id, jobInfoId))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,30 @@
+"""GET /job-infos: the caller's job infos, newest first, cursor-paginated."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from jobprep.http import CurrentCaller, entrypoint, make_resolver, ok
+from jobprep.job_infos.schemas import JobInfoPage
+from jobprep.job_infos.service import list_job_infos
+from jobprep.pagination import CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT
+
+app = make_resolver()
+
+
+@app.get(
+    "/job-infos",
+    summary="List the caller's job infos",
+    responses={200: {"description": "A page of job infos", "content": {"application/json": {"model": JobInfoPage}}}},
+    tags=["job infos"],
+)
+def list_(
+    caller: CurrentCaller,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
+) -> Response[Any]:
+    return ok(list_job_infos(caller.user_id, limit, cursor))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,19 @@
+"""Scheduled (rate 1 minute): publish pending outbox events, purge old sent rows and idempotency keys."""
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from jobprep.http import logger, metrics
+from jobprep.relay import relay_pending
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = relay_pending(context.get_remaining_time_in_millis)
+    metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=report.sent)
+    metrics.add_metric(name="OutboxEventsFailed", unit=MetricUnit.Count, value=report.failed)
+    return asdict(report)

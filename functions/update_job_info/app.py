@@ -1,0 +1,33 @@
+"""PATCH /job-infos/{jobInfoId}: partial update, optional If-Match."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.metrics import MetricUnit
+
+from jobprep.http import CurrentCaller, IfMatch, entrypoint, make_resolver, metrics, parse_if_match, versioned
+from jobprep.job_infos.schemas import JobInfoOut, JobInfoUpdate
+from jobprep.job_infos.service import update_job_info
+
+app = make_resolver()
+
+
+@app.patch(
+    "/job-infos/<jobInfoId>",
+    summary="Update one of the caller's job infos",
+    responses={200: {"description": "The updated job info", "content": {"application/json": {"model": JobInfoOut}}}},
+    tags=["job infos"],
+)
+def update(
+    jobInfoId: str,  # noqa: N803 - the route's parameter name
+    caller: CurrentCaller,
+    body: Annotated[JobInfoUpdate, Body()],
+    if_match: IfMatch = None,
+) -> Response[Any]:
+    result = update_job_info(caller.user_id, jobInfoId, body, parse_if_match(if_match))
+    metrics.add_metric(name="JobInfoUpdated", unit=MetricUnit.Count, value=1)
+    return versioned(result)
+
+
+lambda_handler = entrypoint(app)

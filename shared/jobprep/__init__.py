@@ -1,0 +1,1 @@
+"""Shared code for the job-prep Lambda functions (deployed as one layer)."""

@@ -1,0 +1,51 @@
+"""Environment variables as one validated, immutable model.
+
+Read once per container: a bad or missing variable fails the cold start loudly instead
+of the first request that happens to need it.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    # Local/dev: a full URL. In AWS: host/name/user plus a secret or IAM auth.
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    db_host: str | None = Field(default=None, alias="DB_HOST")
+    db_port: int = Field(default=5432, alias="DB_PORT")
+    db_name: str = Field(default="jobprep", alias="DB_NAME")
+    db_user: str = Field(default="jobprep", alias="DB_USER")
+    db_secret_arn: str | None = Field(default=None, alias="DB_SECRET_ARN")
+    db_iam_auth: bool = Field(default=False, alias="DB_IAM_AUTH")
+    db_sslmode: str = Field(default="require", alias="DB_SSLMODE")
+    db_connect_timeout: int = Field(default=5, ge=1, le=60, alias="DB_CONNECT_TIMEOUT")
+
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+
+    # Clerk-style features claim ("u:1_interview,u:unlimited_interviews"), as the original app's plans.
+    plan_features_claim: str = Field(default="fea", alias="PLAN_FEATURES_CLAIM")
+    rate_limit_capacity: int = Field(default=12, ge=1, alias="RATE_LIMIT_CAPACITY")
+    rate_limit_refill_per_day: float = Field(default=4.0, gt=0, alias="RATE_LIMIT_REFILL_PER_DAY")
+
+    outbox_batch_size: int = Field(default=10, ge=1, le=10, alias="OUTBOX_BATCH_SIZE")
+    outbox_retention_hours: int = Field(default=72, ge=1, alias="OUTBOX_RETENTION_HOURS")
+    idempotency_ttl_hours: int = Field(default=24, ge=1, alias="IDEMPOTENCY_TTL_HOURS")
+
+    @model_validator(mode="after")
+    def _has_database(self) -> Settings:
+        if self.database_url is None and self.db_host is None:
+            raise ValueError("set DATABASE_URL, or DB_HOST with DB_SECRET_ARN or DB_IAM_AUTH")
+        if self.database_url is None and not (self.db_secret_arn or self.db_iam_auth):
+            raise ValueError("DB_HOST needs DB_SECRET_ARN or DB_IAM_AUTH=true for credentials")
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,64 @@
+"""Domain errors. They carry no HTTP knowledge: jobprep.http maps each type to a status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "ERROR"
+    message = "Request failed"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    message = "Missing or invalid identity"
+
+
+class NotFound(DomainError):
+    # Same answer for "does not exist" and "belongs to someone else": nothing leaks.
+    code = "NOT_FOUND"
+    message = "Resource not found"
+
+
+class PreconditionFailed(DomainError):
+    code = "PRECONDITION_FAILED"
+    message = "If-Match does not match the current version"
+
+
+class InvalidInput(DomainError):
+    """Input that passed schema validation but is still unusable (bad cursor, bad If-Match)."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, loc: tuple[str | int, ...], message: str, error_type: str = "value_error") -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.error_type = error_type
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message = "Idempotency-Key was already used with a different request"
+
+
+class PlanLimitReached(DomainError):
+    code = "PLAN_LIMIT"
+    message = "You have reached your plan limit. Upgrade to create more interviews."
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMIT"
+    message = "Too many interviews created. Try again later."
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds
+
+
+class DatabaseUnavailable(DomainError):
+    code = "SERVICE_UNAVAILABLE"
+    message = "The database is unavailable, retry shortly"
+    retry_after_seconds = 5

@@ -1,0 +1,46 @@
+"""Interview request/response models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import Field, StringConstraints
+
+from jobprep.interviews.models import DURATION_PATTERN, FEEDBACK_MAX, HUME_CHAT_ID_MAX
+from jobprep.pagination import Page
+from jobprep.validation import ApiInput, ApiOutput, ApiPatch, text_field
+
+Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
+HumeChatId = text_field(HUME_CHAT_ID_MAX)
+Feedback = text_field(FEEDBACK_MAX)
+
+
+class InterviewCreate(ApiInput):
+    duration: Duration = Field(default="00:00:00", examples=["00:12:34"])
+    hume_chat_id: HumeChatId | None = None
+
+
+class InterviewUpdate(ApiPatch):
+    """As the original updateInterview: duration, humeChatId and feedback."""
+
+    non_nullable: ClassVar[frozenset[str]] = frozenset({"duration"})
+
+    duration: Duration | None = None
+    hume_chat_id: HumeChatId | None = None
+    feedback: Feedback | None = None
+
+
+class InterviewOut(ApiOutput):
+    id: UUID
+    job_info_id: UUID
+    duration: str
+    hume_chat_id: str | None
+    feedback: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class InterviewPage(Page):
+    items: list[InterviewOut]

@@ -1,0 +1,30 @@
+"""job_infos table (mirrors the original Drizzle schema, plus bounds and a version for ETags)."""
+
+from sqlalchemy import Column, DateTime, Enum, Index, Integer, String, Table, Uuid, func, text
+
+from jobprep.metadata import metadata
+
+EXPERIENCE_LEVELS = ("junior", "mid-level", "senior")
+
+USER_ID_MAX = 255
+NAME_MAX = 200
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+
+experience_level_enum = Enum(*EXPERIENCE_LEVELS, name="job_infos_experience_level")
+
+job_infos = Table(
+    "job_infos",
+    metadata,
+    Column("id", Uuid, primary_key=True, server_default=text("gen_random_uuid()")),
+    Column("user_id", String(USER_ID_MAX), nullable=False),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("title", String(TITLE_MAX), nullable=True),
+    Column("experience_level", experience_level_enum, nullable=False),
+    Column("description", String(DESCRIPTION_MAX), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Serves "caller's job infos, newest first" and keyset pagination in one index scan.
+    Index("ix_job_infos_user_id_created_at_id", "user_id", text("created_at DESC"), text("id DESC")),
+)

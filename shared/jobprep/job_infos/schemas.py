@@ -1,0 +1,50 @@
+"""Job info request/response models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from jobprep.job_infos.models import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from jobprep.pagination import Page
+from jobprep.validation import ApiInput, ApiOutput, ApiPatch, text_field
+
+ExperienceLevel = Literal["junior", "mid-level", "senior"]
+Name = text_field(NAME_MAX)
+Title = text_field(TITLE_MAX)
+Description = text_field(DESCRIPTION_MAX)
+
+
+class JobInfoCreate(ApiInput):
+    name: Name = Field(examples=["Acme backend role"])
+    title: Title | None = Field(default=None, examples=["Senior Python Engineer"])
+    experience_level: ExperienceLevel
+    description: Description
+
+
+class JobInfoUpdate(ApiPatch):
+    """`title` may be set to null to clear it; the other fields may only be replaced."""
+
+    non_nullable: ClassVar[frozenset[str]] = frozenset({"name", "experience_level", "description"})
+
+    name: Name | None = None
+    title: Title | None = None
+    experience_level: ExperienceLevel | None = None
+    description: Description | None = None
+
+
+class JobInfoOut(ApiOutput):
+    id: UUID
+    name: str
+    title: str | None
+    experience_level: ExperienceLevel
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobInfoPage(Page):
+    items: list[JobInfoOut]

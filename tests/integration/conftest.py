@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from jobprep_local.invoke import LambdaHttpResponse, LocalApi
+from tests.conftest import TABLES, EventSink
+
+ALL_FEATURES = "u:unlimited_interviews"
+
+
+class ApiClient:
+    """Calls the functions exactly as API Gateway would after the JWT authorizer let a request in."""
+
+    def __init__(self, api: LocalApi) -> None:
+        self.api = api
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: str | None = "alice",
+        json_body: Any = None,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: str = "",
+        features: str = ALL_FEATURES,
+    ) -> LambdaHttpResponse:
+        match = self.api.match(method, path)
+        assert match is not None, f"no route for {method} {path}"
+        sent_headers = {"content-type": "application/json", **(headers or {})}
+        if json_body is not None:
+            body = json.dumps(json_body)
+        claims = None if user is None else {"sub": user, "fea": features}
+        return self.api.invoke(match, path, headers=sent_headers, query=query, body=body, claims=claims)
+
+    def get(self, path: str, **kw: Any) -> LambdaHttpResponse:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, json_body: Any = None, **kw: Any) -> LambdaHttpResponse:
+        return self.request("POST", path, json_body=json_body, **kw)
+
+    def patch(self, path: str, json_body: Any = None, **kw: Any) -> LambdaHttpResponse:
+        return self.request("PATCH", path, json_body=json_body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> LambdaHttpResponse:
+        return self.request("DELETE", path, **kw)
+
+    # convenience for arranging state
+    def create_job_info(self, user: str = "alice", **fields: Any) -> dict[str, Any]:
+        body = {"name": "Backend role", "experienceLevel": "senior", "description": "Python, AWS", **fields}
+        response = self.post("/job-infos", body, user=user)
+        assert response.status == 201, response.body
+        result: dict[str, Any] = response.json()
+        return result
+
+    def create_interview(self, job_info_id: str, user: str = "alice", **fields: Any) -> dict[str, Any]:
+        response = self.post(f"/job-infos/{job_info_id}/interviews", fields, user=user)
+        assert response.status == 201, response.body
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@pytest.fixture(scope="session")
+def local_api() -> LocalApi:
+    return LocalApi()
+
+
+@pytest.fixture
+def api(clean_db: Engine, event_sink: EventSink, local_api: LocalApi) -> Iterator[ApiClient]:
+    yield ApiClient(local_api)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to prove a rejected request changed nothing."""
+    with engine.connect() as conn:
+        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in TABLES}
