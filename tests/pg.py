@@ -17,14 +17,14 @@ TEST_DB = "jobprep_test"
 
 def embedded_pgdata() -> Path:
     # Short and per-checkout: Unix socket paths are limited to ~107 bytes.
-    digest = hashlib.sha1(str(PROJECT_ROOT).encode()).hexdigest()[:10]
+    digest = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:10]
     return Path(tempfile.gettempdir()) / f"jobprep-pg-{digest}"
 
 
 def start_embedded(pgdata: Path) -> Any:
     import pgserver  # only needed when no DATABASE_URL is given
 
-    return pgserver.get_server(pgdata, cleanup_mode=None)
+    return pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
 
 
 def server_url() -> URL:
@@ -44,7 +44,10 @@ def recreate_database(url: URL, name: str) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
                 {"d": name},
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

@@ -46,7 +46,7 @@ def _credentials_hook(settings: Settings) -> Any:
             import boto3  # lazy: only IAM-auth deployments pay for this import
 
             cparams["password"] = boto3.client("rds").generate_db_auth_token(
-                DBHostname=settings.db_host, Port=settings.db_port, DBUsername=settings.db_user
+                DBHostname=str(settings.db_host), Port=settings.db_port, DBUsername=settings.db_user
             )
         elif settings.db_secret_arn:
             from aws_lambda_powertools.utilities.parameters import get_secret  # lazy, as above

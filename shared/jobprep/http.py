@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Request, Response, content_types
@@ -100,7 +100,7 @@ def _on_route_not_found(_exc: NotFoundError) -> Response[Any]:
 
 def _on_service_error(exc: ServiceError) -> Response[Any]:
     status = HTTPStatus(exc.status_code)
-    return _error(status, status.name, exc.msg)
+    return _error(status, status.name, str(exc.msg))
 
 
 def _on_unexpected(_exc: Exception) -> Response[Any]:
@@ -201,4 +201,4 @@ def entrypoint(app: APIGatewayHttpResolver) -> LambdaHandler:
             return {"warm": True}
         return app.resolve(event, context)
 
-    return handler
+    return cast(LambdaHandler, handler)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -28,13 +28,12 @@ def _storable_text(value: str) -> str:
     return value
 
 
-def text_field(max_length: int, *, min_length: int = 1, strip: bool = True) -> Any:
-    """A required-shape string type: trimmed, non-blank by default, bounded, storable."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
-        AfterValidator(_storable_text),
-    ]
+# Use as Annotated[str, bounded_text(N), Storable]: trimmed, non-blank, at most N characters, storable.
+Storable = AfterValidator(_storable_text)
+
+
+def bounded_text(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
 class ApiInput(BaseModel):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -73,8 +72,8 @@ def local_api() -> LocalApi:
 
 
 @pytest.fixture
-def api(clean_db: Engine, event_sink: EventSink, local_api: LocalApi) -> Iterator[ApiClient]:
-    yield ApiClient(local_api)
+def api(clean_db: Engine, event_sink: EventSink, local_api: LocalApi) -> ApiClient:
+    return ApiClient(local_api)
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

@@ -10,11 +10,11 @@ from pydantic import Field, StringConstraints
 
 from jobprep.interviews.models import DURATION_PATTERN, FEEDBACK_MAX, HUME_CHAT_ID_MAX
 from jobprep.pagination import Page
-from jobprep.validation import ApiInput, ApiOutput, ApiPatch, text_field
+from jobprep.validation import ApiInput, ApiOutput, ApiPatch, Storable, bounded_text
 
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
-HumeChatId = text_field(HUME_CHAT_ID_MAX)
-Feedback = text_field(FEEDBACK_MAX)
+HumeChatId = Annotated[str, bounded_text(HUME_CHAT_ID_MAX), Storable]
+Feedback = Annotated[str, bounded_text(FEEDBACK_MAX), Storable]
 
 
 class InterviewCreate(ApiInput):

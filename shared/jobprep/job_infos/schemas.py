@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from jobprep.job_infos.models import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
 from jobprep.pagination import Page
-from jobprep.validation import ApiInput, ApiOutput, ApiPatch, text_field
+from jobprep.validation import ApiInput, ApiOutput, ApiPatch, Storable, bounded_text
 
 ExperienceLevel = Literal["junior", "mid-level", "senior"]
-Name = text_field(NAME_MAX)
-Title = text_field(TITLE_MAX)
-Description = text_field(DESCRIPTION_MAX)
+Name = Annotated[str, bounded_text(NAME_MAX), Storable]
+Title = Annotated[str, bounded_text(TITLE_MAX), Storable]
+Description = Annotated[str, bounded_text(DESCRIPTION_MAX), Storable]
 
 
 class JobInfoCreate(ApiInput):
