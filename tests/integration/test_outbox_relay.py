@@ -1,0 +1,184 @@
+"""Transactional outbox + scheduled relay: nothing is lost when EventBridge fails, fully or partly."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from jobprep import events as events_module
+from jobprep.relay import relay_pending
+from jobprep_local.invoke import LocalApi
+from tests.conftest import EventSink
+from tests.integration.conftest import ApiClient
+
+FOREVER = lambda: 60_000  # noqa: E731 - remaining-time callback of a fresh invocation
+
+
+class FlakyEventBridge:
+    """Wraps the (moto) client: refuses whole calls while `down`, or fails chosen entries the way
+    EventBridge does (HTTP 200, FailedEntryCount > 0, ErrorCode on the entry)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.down = False
+        self.fail_entry = lambda detail: False
+        self.calls: list[int] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        self.calls.append(len(Entries))
+        if self.down:
+            raise EndpointConnectionError(endpoint_url="https://events.us-east-1.amazonaws.com")
+        out: list[dict[str, Any]] = []
+        for entry in Entries:
+            if self.fail_entry(entry["Detail"]):
+                out.append({"ErrorCode": "InternalFailure", "ErrorMessage": "injected"})
+            else:
+                out.append(self.real.put_events(Entries=[entry])["Entries"][0])
+        return {"FailedEntryCount": sum("ErrorCode" in e for e in out), "Entries": out}
+
+
+@pytest.fixture
+def flaky(event_sink: EventSink, monkeypatch: pytest.MonkeyPatch) -> FlakyEventBridge:
+    wrapper = FlakyEventBridge(events_module.events_client())
+    monkeypatch.setattr(events_module, "events_client", lambda: wrapper)
+    return wrapper
+
+
+def outbox_state(engine: Engine) -> Counter[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT CASE WHEN sent_at IS NULL THEN 'pending' ELSE 'sent' END FROM outbox"))
+        return Counter(rows.scalars())
+
+
+def make_all_due(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET next_attempt_at = now() WHERE sent_at IS NULL"))
+
+
+def delivered_ids(sink: EventSink) -> list[str]:
+    return [e["detail"]["eventId"] for e in sink.drain()]
+
+
+def test_eventbridge_down_keeps_events_pending_and_the_relay_delivers_all(
+    api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine
+) -> None:
+    flaky.down = True
+    jobs = [api.create_job_info(name=f"job {i}") for i in range(12)]  # mutations still succeed
+    for job in jobs[:5]:
+        assert api.patch(f"/job-infos/{job['id']}", {"title": "t"}).status == 200
+    assert api.delete(f"/job-infos/{jobs[0]['id']}").status == 204
+    assert outbox_state(clean_db) == {"pending": 18}
+    assert event_sink.drain() == []
+
+    # Still down: the relay records the failure and backs off instead of spinning.
+    make_all_due(clean_db)
+    report = relay_pending(FOREVER)
+    assert (report.sent, report.failed, report.batches) == (0, 10, 1)
+    with clean_db.connect() as conn:
+        waits = conn.execute(
+            text("SELECT attempts, next_attempt_at > now(), last_error FROM outbox WHERE attempts = 2")
+        ).all()
+    assert len(waits) == 10
+    assert all(later and "EndpointConnectionError" in error for _, later, error in waits)
+
+    flaky.down = False
+    make_all_due(clean_db)
+    report = relay_pending(FOREVER)
+    assert (report.sent, report.failed) == (18, 0)
+    assert max(flaky.calls) <= 10
+    ids = delivered_ids(event_sink)
+    assert len(ids) == len(set(ids)) == 18, "every event delivered exactly once"
+    assert outbox_state(clean_db) == {"sent": 18}
+
+
+def test_partial_failures_are_not_success(
+    api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine
+) -> None:
+    odd = [api.create_job_info(name="odd") for _ in range(3)]
+    even = [api.create_job_info(name="even") for _ in range(3)]
+    event_sink.drain()
+    # EventBridge accepts the call but rejects the entries about the "odd" job infos
+    flaky.fail_entry = lambda detail: any(j["id"] in detail for j in odd)
+    for job in [*odd, *even]:
+        api.patch(f"/job-infos/{job['id']}", {"name": "renamed"})
+    sent_now = Counter(e["detail"]["id"] for e in event_sink.drain() if e["detail-type"] == "JobInfoUpdated")
+    assert set(sent_now) == {j["id"] for j in even}
+    with clean_db.connect() as conn:
+        failed = conn.execute(
+            text(
+                "SELECT detail->>'id', last_error FROM outbox WHERE sent_at IS NULL AND detail_type = 'JobInfoUpdated'"
+            )
+        ).all()
+    assert {row[0] for row in failed} == {j["id"] for j in odd}
+    assert all(row[1] == "InternalFailure: injected" for row in failed)
+
+    flaky.fail_entry = lambda detail: False
+    make_all_due(clean_db)
+    assert relay_pending(FOREVER).sent == 3
+    assert {e["detail"]["id"] for e in event_sink.drain()} == {j["id"] for j in odd}
+    assert outbox_state(clean_db) == {"sent": 12}
+
+
+def test_relay_function_on_its_schedule(
+    api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine, local_api: LocalApi
+) -> None:
+    flaky.down = True
+    for i in range(25):
+        api.create_job_info(name=f"j{i}")
+    flaky.down = False
+    make_all_due(clean_db)
+    flaky.calls.clear()
+    report = local_api.fire_schedule("RelayOutboxFunction")
+    assert report["sent"] == 25
+    assert report["batches"] == 3
+    assert flaky.calls == [10, 10, 5]
+    assert len(set(delivered_ids(event_sink))) == 25
+
+
+def test_concurrent_relays_never_publish_the_same_event_twice(
+    api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine
+) -> None:
+    flaky.down = True
+    for i in range(40):
+        api.create_job_info(name=f"j{i}")
+    flaky.down = False
+    make_all_due(clean_db)
+    barrier = threading.Barrier(4)
+    reports: list[int] = []
+
+    def run() -> None:
+        barrier.wait()
+        reports.append(relay_pending(FOREVER).sent)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sum(reports) == 40
+    ids = delivered_ids(event_sink)
+    assert len(ids) == len(set(ids)) == 40
+
+
+def test_purge_removes_only_old_sent_rows_and_expired_keys(
+    api: ApiClient, flaky: FlakyEventBridge, clean_db: Engine
+) -> None:
+    api.create_job_info()
+    api.post(
+        "/job-infos", {"name": "k", "experienceLevel": "junior", "description": "d"}, headers={"idempotency-key": "k1"}
+    )
+    flaky.down = True
+    api.create_job_info(name="pending")
+    with clean_db.begin() as conn:
+        conn.execute(text("UPDATE outbox SET sent_at = now() - interval '4 days' WHERE sent_at IS NOT NULL"))
+        conn.execute(text("UPDATE outbox SET created_at = now() - interval '9 days'"))
+        conn.execute(text("UPDATE idempotency_keys SET created_at = now() - interval '2 days'"))
+    report = relay_pending(lambda: 0)  # no time to publish: only housekeeping
+    assert (report.purged_events, report.purged_idempotency_keys) == (2, 1)
+    assert outbox_state(clean_db) == {"pending": 1}
