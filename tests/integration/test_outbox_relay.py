@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ class FlakyEventBridge:
     def __init__(self, real: Any) -> None:
         self.real = real
         self.down = False
-        self.fail_entry = lambda detail: False
+        self.fail_entry: Callable[[str], bool] = lambda detail: False
         self.calls: list[int] = []
 
     def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 - boto3's name
