@@ -36,7 +36,7 @@ def server_url() -> URL:
 
 
 def admin_engine(url: URL, database: str = "postgres") -> Engine:
-    return create_engine(url.set(database=database), isolation_level="AUTOCOMMIT", poolclass=None)
+    return create_engine(url.set(database=database), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
 def recreate_database(url: URL, name: str) -> None:

@@ -79,7 +79,8 @@ def _on_domain_error(exc: DomainError) -> Response[Any]:
     if isinstance(exc, RateLimited | DatabaseUnavailable):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
     if isinstance(exc, DatabaseUnavailable):
-        logger.warning("database unavailable", exc_info=exc.__cause__)
+        # The driver's message says enough (refused, timed out, terminated); no trace needed.
+        logger.warning("database unavailable", extra={"cause": str(exc.__cause__)})
     return _error(status, exc.code, exc.message, headers)
 
 

@@ -1,0 +1,136 @@
+"""Fault injection on a real PostgreSQL: the server stopped mid-run, a connection killed in the
+middle of a transaction. Expect 503 + Retry-After, no partial writes, recovery when it is back."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from jobprep import db
+from jobprep.config import get_settings
+from jobprep.migrations import upgrade
+from tests import pg
+from tests.integration.conftest import ApiClient, snapshot
+
+
+class StoppableServer:
+    """An embedded PostgreSQL of this test's own, so it can be stopped and started at will."""
+
+    def __init__(self) -> None:
+        self.pgdata = Path(tempfile.mkdtemp(prefix="jp-fault-", dir="/tmp"))
+        self.server = pg.start_embedded(self.pgdata)
+        self.url = pg.server_url().set(query={"host": str(self.pgdata)})
+
+    def stop(self) -> None:
+        from pgserver import _commands
+
+        # -m immediate: like a crash or a failover, no chance to finish anything in flight
+        _commands.pg_ctl(["-m", "immediate", "-w", "stop"], pgdata=self.pgdata, user=self.server.system_user)
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+
+    def close(self) -> None:
+        self.server.cleanup_mode = "delete"
+        self.server.cleanup()
+
+
+@pytest.fixture
+def stoppable(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[StoppableServer, Engine]]:
+    server = StoppableServer()
+    engine = db.build_engine(get_settings().model_copy(update={"database_url": server.url.render_as_string()}))
+    upgrade(engine)
+    engine.dispose()
+    monkeypatch.setattr(db, "engine", engine)
+    admin = pg.admin_engine(server.url)
+    try:
+        yield server, admin
+    finally:
+        admin.dispose()
+        engine.dispose()
+        server.close()
+
+
+def assert_unavailable(response: Any) -> None:
+    assert response.status == 503, response.body
+    assert response.headers["retry-after"] == "5"
+    assert response.json() == {
+        "statusCode": 503,
+        "code": "SERVICE_UNAVAILABLE",
+        "message": "The database is unavailable, retry shortly",
+    }
+
+
+def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServer, Engine]) -> None:
+    server, admin = stoppable
+    jobs = [api.create_job_info(name=f"before {i}") for i in range(5)]
+    interview = api.create_interview(jobs[0]["id"])
+    before = snapshot(admin)
+
+    server.stop()
+    calls = [
+        lambda: api.post("/job-infos", {"name": "during", "experienceLevel": "junior", "description": "d"}),
+        lambda: api.patch(f"/job-infos/{jobs[1]['id']}", {"name": "during"}),
+        lambda: api.delete(f"/job-infos/{jobs[2]['id']}"),
+        lambda: api.post(f"/job-infos/{jobs[3]['id']}/interviews", {}),
+        lambda: api.patch(f"/interviews/{interview['id']}", {"feedback": "during"}),
+        lambda: api.get(f"/job-infos/{jobs[0]['id']}"),
+        lambda: api.get("/job-infos"),
+        lambda: api.get(f"/interviews/{interview['id']}"),
+        lambda: api.get(f"/job-infos/{jobs[0]['id']}/interviews"),
+    ]
+    for call in calls * 3:
+        assert_unavailable(call())
+
+    server.start()
+    assert snapshot(admin) == before, "nothing was half-written while the database was down"
+    # and the same warm container recovers on its own
+    assert api.patch(f"/job-infos/{jobs[1]['id']}", {"name": "after"}).status == 200
+    assert api.post("/job-infos", {"name": "after", "experienceLevel": "junior", "description": "d"}).status == 201
+    assert len(api.get("/job-infos").json()["items"]) == 6
+
+
+KILL_BEFORE = "INSERT INTO outbox"
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    ["create_job_info", "update_job_info", "delete_job_info", "create_interview", "update_interview"],
+)
+def test_connection_killed_halfway_through_a_mutation(api: ApiClient, clean_db: Engine, mutation: str) -> None:
+    """The change is written, then the connection dies before its outbox row: all or nothing."""
+    job = api.create_job_info()
+    interview = api.create_interview(job["id"])
+    before = snapshot(clean_db)
+
+    def kill_own_backend(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith(KILL_BEFORE):
+            with clean_db.connect() as admin:
+                admin.execute(
+                    text("SELECT pg_terminate_backend(:pid)"),
+                    {"pid": conn.connection.dbapi_connection.info.backend_pid},
+                )
+
+    event.listen(db.engine, "before_cursor_execute", kill_own_backend)
+    try:
+        response = {
+            "create_job_info": lambda: api.post(
+                "/job-infos", {"name": "x", "experienceLevel": "junior", "description": "d"}
+            ),
+            "update_job_info": lambda: api.patch(f"/job-infos/{job['id']}", {"name": "x"}),
+            "delete_job_info": lambda: api.delete(f"/job-infos/{job['id']}"),
+            "create_interview": lambda: api.post(f"/job-infos/{job['id']}/interviews", {}),
+            "update_interview": lambda: api.patch(f"/interviews/{interview['id']}", {"feedback": "x"}),
+        }[mutation]()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", kill_own_backend)
+
+    assert_unavailable(response)
+    assert snapshot(clean_db) == before
+    assert api.get(f"/job-infos/{job['id']}").status == 200, "the next invocation reconnects"
