@@ -4,7 +4,7 @@ middle of a transaction. Expect 503 + Retry-After, no partial writes, recovery w
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,9 @@ class StoppableServer:
         from pgserver import _commands
 
         # -m immediate: like a crash or a failover, no chance to finish anything in flight
-        _commands.pg_ctl(["-m", "immediate", "-w", "stop"], pgdata=self.pgdata, user=self.server.system_user)
+        _commands.pg_ctl(  # type: ignore[attr-defined]
+            ["-m", "immediate", "-w", "stop"], pgdata=self.pgdata, user=self.server.system_user
+        )
 
     def start(self) -> None:
         self.server.ensure_postgres_running()
@@ -74,7 +76,7 @@ def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServ
     before = snapshot(admin)
 
     server.stop()
-    calls = [
+    calls: list[Callable[[], Any]] = [
         lambda: api.post("/job-infos", {"name": "during", "experienceLevel": "junior", "description": "d"}),
         lambda: api.patch(f"/job-infos/{jobs[1]['id']}", {"name": "during"}),
         lambda: api.delete(f"/job-infos/{jobs[2]['id']}"),
