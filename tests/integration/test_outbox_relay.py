@@ -183,3 +183,29 @@ def test_purge_removes_only_old_sent_rows_and_expired_keys(
     report = relay_pending(lambda: 0)  # no time to publish: only housekeeping
     assert (report.purged_events, report.purged_idempotency_keys) == (2, 1)
     assert outbox_state(clean_db) == {"pending": 1}
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped(
+    api: ApiClient, flaky: FlakyEventBridge, clean_db: Engine
+) -> None:
+    from jobprep import db, outbox
+
+    flaky.down = True
+    api.create_job_info()
+    with clean_db.connect() as conn:
+        event_id = conn.execute(text("SELECT id FROM outbox")).scalar_one()
+    delays = []
+    for _ in range(12):
+        with db.transaction() as conn:
+            outbox.record_outcome(conn, [], {event_id: "down"})
+            delays.append(
+                conn.execute(
+                    text("SELECT EXTRACT(EPOCH FROM next_attempt_at - now()) FROM outbox WHERE id = :id"),
+                    {"id": event_id},
+                ).scalar_one()
+            )
+    # attempts 1, 2, 3...: base 5 s doubling, jittered into [50%, 100%], capped at 15 minutes
+    for attempt, delay in enumerate(delays[:7]):
+        full = 5 * 2 ** (attempt + 1)
+        assert full / 2 - 0.01 <= delay <= full + 0.01, (attempt, delay)
+    assert all(450 - 0.01 <= d <= 900 + 0.01 for d in delays[8:])
