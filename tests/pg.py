@@ -36,7 +36,13 @@ def server_url() -> URL:
 
 
 def admin_engine(url: URL, database: str = "postgres") -> Engine:
-    return create_engine(url.set(database=database), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    # No prepared statements: they would go stale when a test rebuilds the schema.
+    return create_engine(
+        url.set(database=database),
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=True,
+        connect_args={"prepare_threshold": None},
+    )
 
 
 def recreate_database(url: URL, name: str) -> None:

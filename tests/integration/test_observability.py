@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
 
+from jobprep.http import logger
 from jobprep_local.apigw import http_api_event
 from jobprep_local.template import load_module
 from tests.integration.conftest import ApiClient
@@ -20,9 +22,11 @@ def log_lines(out: str) -> list[dict[str, Any]]:
     return lines
 
 
-def test_unexpected_error_is_a_bare_500_and_a_correlated_log(
-    api: ApiClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unexpected_error_is_a_bare_500_and_a_correlated_log(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Powertools handler holds the stream it was created with: give it one we can read.
+    stream = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", stream)
+
     def boom(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("secret internals: SELECT * FROM job_infos")
 
@@ -41,7 +45,7 @@ def test_unexpected_error_is_a_bare_500_and_a_correlated_log(
         "code": "INTERNAL_ERROR",
         "message": "Internal server error",
     }
-    errors = [line for line in log_lines(capsys.readouterr().out) if line.get("level") == "ERROR"]
+    errors = [line for line in log_lines(stream.getvalue()) if line.get("level") == "ERROR"]
     assert len(errors) == 1
     assert errors[0]["correlation_id"] == request_id
     assert "secret internals" in errors[0]["exception"]
