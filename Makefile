@@ -43,7 +43,7 @@ token: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared local functions tests bench
+	$(BIN)/mypy shared local functions tests $(if $(wildcard bench/*.py),bench)
 
 validate: $(TOOLS_STAMP)
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
