@@ -72,7 +72,8 @@ def _validation_body(detail: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _on_domain_error(exc: DomainError) -> Response[Any]:
-    status = next(s for cls, s in _STATUS.items() if isinstance(exc, cls))
+    # Most specific mapped class wins; an unmapped DomainError is our bug, so a 500.
+    status = next((_STATUS[c] for c in type(exc).__mro__ if c in _STATUS), HTTPStatus.INTERNAL_SERVER_ERROR)
     if isinstance(exc, InvalidInput):
         return _json(status, _validation_body([{"loc": list(exc.loc), "type": exc.error_type, "msg": exc.message}]))
     headers = None
