@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from jobprep.errors import NotFound
+from sqlalchemy.engine import RowMapping
+
+from jobprep.errors import NotFound, PreconditionFailed
 from jobprep.validation import ApiOutput
 
 T = TypeVar("T", bound=ApiOutput)
@@ -28,6 +31,16 @@ class Created(Versioned[T]):
     @classmethod
     def from_stored(cls, model: type[T], stored: dict[str, Any]) -> Created[T]:
         return cls(model.model_validate(stored["resource"]), stored["version"], replayed=True)
+
+
+def updated_or_raise(row: RowMapping | None, if_match: object | None, still_exists: Callable[[], bool]) -> RowMapping:
+    """An UPDATE ... RETURNING that matched nothing: 412 if only the If-Match version was stale
+    (the caller owns the row), otherwise 404."""
+    if row is not None:
+        return row
+    if if_match is not None and still_exists():
+        raise PreconditionFailed()
+    raise NotFound()
 
 
 def parse_id(raw: str) -> UUID:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from jobprep import db, idempotency, rate_limit
 from jobprep.config import get_settings
-from jobprep.errors import NotFound, PlanLimitReached, PreconditionFailed
+from jobprep.errors import NotFound, PlanLimitReached
 from jobprep.events import invalidation_event, mutation
 from jobprep.interviews import repository as repo
 from jobprep.interviews.cache_tags import interview_tags
@@ -17,7 +17,7 @@ from jobprep.interviews.schemas import InterviewCreate, InterviewOut, InterviewP
 from jobprep.job_infos.repository import get_job_info
 from jobprep.outbox import InvalidationEvent
 from jobprep.pagination import split_page
-from jobprep.results import Created, Versioned, parse_id
+from jobprep.results import Created, Versioned, parse_id, updated_or_raise
 
 SOURCE = "job-prep.interviews"
 RATE_LIMIT_BUCKET = "create_interview"
@@ -105,10 +105,10 @@ def update_interview(
 ) -> Versioned[InterviewOut]:
     interview_id = parse_id(raw_id)
     with mutation() as unit:
-        row = repo.update_interview(unit.conn, user_id, interview_id, data.changes(), if_match)
-        if row is None:
-            if if_match is not None and repo.get_interview(unit.conn, user_id, interview_id) is not None:
-                raise PreconditionFailed()
-            raise NotFound()
+        row = updated_or_raise(
+            repo.update_interview(unit.conn, user_id, interview_id, data.changes(), if_match),
+            if_match,
+            lambda: repo.get_interview(unit.conn, user_id, interview_id) is not None,
+        )
         unit.emit(_event("InterviewUpdated", interview_id, row["job_info_id"], user_id))
     return Versioned(InterviewOut.model_validate(row), row["version"])

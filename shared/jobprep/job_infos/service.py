@@ -14,7 +14,7 @@ from jobprep.job_infos.cache_tags import job_info_tags
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut, JobInfoPage, JobInfoUpdate
 from jobprep.outbox import InvalidationEvent
 from jobprep.pagination import split_page
-from jobprep.results import Created, Versioned, parse_id
+from jobprep.results import Created, Versioned, parse_id, updated_or_raise
 
 SOURCE = "job-prep.job-infos"
 
@@ -60,11 +60,11 @@ def update_job_info(
 ) -> Versioned[JobInfoOut]:
     job_info_id = parse_id(raw_id)
     with mutation() as unit:
-        row = repo.update_job_info(unit.conn, user_id, job_info_id, data.changes(), if_match)
-        if row is None:
-            if if_match is not None and repo.get_job_info(unit.conn, user_id, job_info_id) is not None:
-                raise PreconditionFailed()
-            raise NotFound()
+        row = updated_or_raise(
+            repo.update_job_info(unit.conn, user_id, job_info_id, data.changes(), if_match),
+            if_match,
+            lambda: repo.get_job_info(unit.conn, user_id, job_info_id) is not None,
+        )
         unit.emit(_event("JobInfoUpdated", job_info_id, user_id, job_info_tags(job_info_id, user_id)))
     return Versioned(JobInfoOut.model_validate(row), row["version"])
 
