@@ -49,7 +49,13 @@ validate: $(TOOLS_STAMP)
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	$(TOOLS)/bin/cfn-lint template.yaml
 
-test: $(STAMP) $(TOOLS_STAMP) lint validate
+# The docs-page test drives Debian's headless Chromium; install it when we can (root, apt).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium not installed: the docs-page browser test will be skipped"
+
+test: $(STAMP) $(TOOLS_STAMP) chromium lint validate
 	SAM_BIN=$(abspath $(SAM)) $(BIN)/pytest
 
 build: $(TOOLS_STAMP)
@@ -61,4 +67,4 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install tools dev token lint validate test build bench clean
+.PHONY: help install tools chromium dev token lint validate test build bench clean

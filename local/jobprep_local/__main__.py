@@ -1,0 +1,63 @@
+"""python -m jobprep_local [serve|token|openapi]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from jobprep_local.auth import DEFAULT_FEATURES, DEFAULT_TTL_SECONDS, DevKeys
+from jobprep_local.devserver import DEFAULT_DATA_DIR, DevConfig
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m jobprep_local", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("JOBPREP_LOCAL_DIR", DEFAULT_DATA_DIR)))
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the API locally (default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve.add_argument("--webhook", default=os.environ.get("DEV_WEBHOOK_URL"), help="POST each event here")
+    serve.add_argument("--schedule-scale", type=float, default=1.0, help="<1 fires schedules sooner")
+
+    token = commands.add_parser("token", help="print a signed dev JWT for a user id")
+    token.add_argument("user_id")
+    token.add_argument("--features", default=DEFAULT_FEATURES, help='plan features claim, e.g. "u:1_interview"')
+    token.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS)
+
+    openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
+    openapi.add_argument("--output", type=Path)
+
+    args = parser.parse_args(argv)
+    if args.command == "token":
+        print(DevKeys(args.data_dir).issue(args.user_id, args.features, args.ttl))
+    elif args.command == "openapi":
+        # Importing the functions needs their settings; no server is contacted to build the document.
+        os.environ.setdefault("DATABASE_URL", "postgresql://openapi@localhost/unused")
+        os.environ.setdefault("EVENT_BUS_NAME", "unused")
+        from jobprep_local.openapi import build_openapi
+        from jobprep_local.template import functions
+
+        text = json.dumps(build_openapi(functions()), indent=2)
+        if args.output:
+            args.output.write_text(text + "\n")
+        else:
+            print(text)
+    else:
+        from jobprep_local.devserver import serve as run
+
+        run(
+            DevConfig(
+                host=getattr(args, "host", "127.0.0.1"),
+                port=getattr(args, "port", int(os.environ.get("PORT", "3000"))),
+                data_dir=args.data_dir,
+                webhook_url=getattr(args, "webhook", None) or os.environ.get("DEV_WEBHOOK_URL"),
+                schedule_scale=getattr(args, "schedule_scale", 1.0),
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Start `python -m jobprep_local serve` as a subprocess with its own data folder and drive it over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from jobprep_local.auth import DevKeys
+from jobprep_local.eventbus import free_port
+
+STARTUP_SECONDS = 90
+
+
+class WebhookReceiver:
+    """Collects the events the dev server POSTs to its webhook."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        received = self.events
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class DevServer:
+    def __init__(self, data_dir: Path, webhook: str | None = None, schedule_scale: float = 1.0) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir / f"server-{self.port}.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_"))}
+        command = [
+            sys.executable,
+            "-m",
+            "jobprep_local",
+            "--data-dir",
+            str(data_dir),
+            "serve",
+            "--port",
+            str(self.port),
+        ]
+        command += ["--schedule-scale", str(schedule_scale)]
+        if webhook:
+            command += ["--webhook", webhook]
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dev server exited:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base_url}/_local/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"dev server not ready after {STARTUP_SECONDS}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def token(self, user_id: str, **kwargs: Any) -> str:
+        return DevKeys(self.data_dir).issue(user_id, **kwargs)
+
+    def client(self, user_id: str | None) -> httpx.Client:
+        headers = {"authorization": f"Bearer {self.token(user_id)}"} if user_id else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=15)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceiver) -> Iterator[DevServer]:
+    # Short path: the embedded PostgreSQL's Unix socket lives in its data folder.
+    server = DevServer(Path(tmp_path_factory.mktemp("dev")), webhook=webhook.url, schedule_scale=0.05)
+    yield server
+    server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    server = item.funcargs.get("dev_server") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(server, DevServer):
+        report.sections.append(("dev server log (tail)", server.log()[-8000:]))
+    return report

@@ -1,0 +1,201 @@
+"""`make dev` end to end over HTTP: two users, every route, events observed, local JWT auth."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from tests.e2e.conftest import DevServer, WebhookReceiver
+
+pytestmark = pytest.mark.e2e
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def events_about(server: DevServer, resource_id: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = httpx.get(f"{server.base_url}/_local/events").json()
+    return [e for e in events if e["detail"]["id"] == resource_id]
+
+
+def test_two_users_full_flow(dev_server: DevServer, webhook: WebhookReceiver) -> None:
+    alice, bob = dev_server.client("alice"), dev_server.client("bob")
+    job = alice.post("/job-infos", json={"name": "Acme", "experienceLevel": "senior", "description": "Python"})
+    assert job.status_code == 201, job.text
+    job_id = job.json()["id"]
+    assert job.headers["location"] == f"/job-infos/{job_id}"
+    bobs = bob.post("/job-infos", json={"name": "Bob's", "experienceLevel": "junior", "description": "Go"})
+    assert bobs.status_code == 201
+
+    assert [j["name"] for j in alice.get("/job-infos").json()["items"]] == ["Acme"]
+    assert [j["name"] for j in bob.get("/job-infos").json()["items"]] == ["Bob's"]
+    assert bob.get(f"/job-infos/{job_id}").status_code == 404
+    assert bob.patch(f"/job-infos/{job_id}", json={"name": "mine now"}).status_code == 404
+    assert bob.delete(f"/job-infos/{job_id}").status_code == 404
+
+    updated = alice.patch(f"/job-infos/{job_id}", json={"title": "Staff"}, headers={"if-match": job.headers["etag"]})
+    assert updated.status_code == 200
+    assert updated.json()["title"] == "Staff"
+
+    interview = alice.post(f"/job-infos/{job_id}/interviews", json={})
+    assert interview.status_code == 201
+    interview_id = interview.json()["id"]
+    assert bob.post(f"/job-infos/{job_id}/interviews", json={}).status_code == 404
+    assert bob.get(f"/interviews/{interview_id}").status_code == 404
+    patched = alice.patch(f"/interviews/{interview_id}", json={"duration": "00:10:00", "humeChatId": "h1"})
+    assert patched.status_code == 200
+    assert [i["id"] for i in alice.get(f"/job-infos/{job_id}/interviews").json()["items"]] == [interview_id]
+
+    assert alice.delete(f"/job-infos/{job_id}").status_code == 204
+    assert alice.get(f"/interviews/{interview_id}").status_code == 404
+
+    job_events = wait_for(lambda: len(events_about(dev_server, job_id)) == 3 and events_about(dev_server, job_id))
+    assert [e["detail-type"] for e in job_events] == ["JobInfoCreated", "JobInfoUpdated", "JobInfoDeleted"]
+    assert job_events[0]["detail"]["tags"] == ["global:jobInfos", "user:alice:jobInfos", f"id:{job_id}:jobInfos"]
+    assert job_events[2]["detail"]["tags"] == [
+        "global:jobInfos",
+        "user:alice:jobInfos",
+        f"id:{job_id}:jobInfos",
+        f"jobInfo:{job_id}:interviews",
+        "global:interviews",
+        f"id:{interview_id}:interviews",
+    ]
+    interview_events = events_about(dev_server, interview_id)
+    assert [e["detail-type"] for e in interview_events] == ["InterviewCreated", "InterviewUpdated"]
+    assert interview_events[0]["detail"]["tags"] == [
+        "global:interviews",
+        f"jobInfo:{job_id}:interviews",
+        f"id:{interview_id}:interviews",
+    ]
+    # the same events reached the webhook
+    wait_for(lambda: {e["detail"]["eventId"] for e in job_events} <= {e["detail"]["eventId"] for e in webhook.events})
+    assert "[events] JobInfoDeleted" in dev_server.log()
+
+
+def _foreign_token() -> str:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = {"sub": "mallory", "iss": "https://auth.job-prep.local", "aud": "job-prep-local", "exp": 4102444800}
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Bearer not-a-jwt", "Basic YWxpY2U6c2VjcmV0", "foreign", "expired", "wrong-audience"],
+)
+def test_requests_without_a_valid_token_are_401(dev_server: DevServer, authorization: str | None) -> None:
+    tokens = {
+        "foreign": f"Bearer {_foreign_token()}",
+        "expired": f"Bearer {dev_server.token('alice', ttl_seconds=-60)}",
+        "wrong-audience": "Bearer "
+        + jwt.encode(
+            {**jwt.decode(dev_server.token("alice"), options={"verify_signature": False}), "aud": "someone-else"},
+            "x" * 32,
+            algorithm="HS256",
+        ),
+    }
+    headers = {} if authorization is None else {"authorization": tokens.get(authorization, authorization)}
+    before = httpx.get(f"{dev_server.base_url}/_local/events").json()
+    response = httpx.post(
+        f"{dev_server.base_url}/job-infos",
+        json={"name": "x", "experienceLevel": "junior", "description": "d"},
+        headers=headers,
+    )
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
+    assert httpx.get(f"{dev_server.base_url}/_local/events").json() == before
+
+
+def test_unknown_route_is_404_like_api_gateway(dev_server: DevServer) -> None:
+    response = dev_server.client("alice").get("/nope")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+
+
+def test_scheduled_functions_fire(dev_server: DevServer) -> None:
+    # schedule-scale 0.05: the relay's rate(1 minute) fires every 3 s, keep-warm every 15 s
+    wait_for(lambda: "[schedule] RelayOutboxFunction.EveryMinute (rate(1 minute)): {" in dev_server.log(), 20)
+    wait_for(lambda: "KeepWarm (rate(5 minutes)): {'warm': True}" in dev_server.log(), 30)
+
+
+def test_openapi_document_covers_every_route(dev_server: DevServer) -> None:
+    document = httpx.get(f"{dev_server.base_url}/openapi.json").json()
+    operations = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert operations == {
+        ("/job-infos", "post"),
+        ("/job-infos", "get"),
+        ("/job-infos/{jobInfoId}", "get"),
+        ("/job-infos/{jobInfoId}", "patch"),
+        ("/job-infos/{jobInfoId}", "delete"),
+        ("/job-infos/{jobInfoId}/interviews", "post"),
+        ("/job-infos/{jobInfoId}/interviews", "get"),
+        ("/interviews/{interviewId}", "get"),
+        ("/interviews/{interviewId}", "patch"),
+    }
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert {"JobInfoCreate", "JobInfoOut", "InterviewOut", "JobInfoPage"} <= set(document["components"]["schemas"])
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed (make test installs it as root)")
+def test_docs_page_renders_in_headless_chromium(dev_server: DevServer, tmp_path: Path) -> None:
+    result = __import__("subprocess").run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            f"{dev_server.base_url}/docs",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    dom = result.stdout
+    assert 'class="swagger-ui' in dom, result.stderr[-2000:]
+    # Swagger UI ran, fetched /openapi.json and rendered the operations
+    assert "job-prep API" in dom
+    for path in ["/job-infos/{jobInfoId}/interviews", "/interviews/{interviewId}"]:
+        assert path in dom
+
+
+def test_data_persists_across_restarts(tmp_path: Path) -> None:
+    first = DevServer(tmp_path / "persist")
+    try:
+        created = first.client("carol").post(
+            "/job-infos", json={"name": "kept", "experienceLevel": "mid-level", "description": "d"}
+        )
+        assert created.status_code == 201
+    finally:
+        first.stop()
+    second = DevServer(tmp_path / "persist")
+    try:
+        listed = second.client("carol").get("/job-infos").json()["items"]
+        assert [j["id"] for j in listed] == [created.json()["id"]]
+    finally:
+        second.stop()
