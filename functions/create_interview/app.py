@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import CurrentCaller, IdempotencyKey, created, entrypoint, make_resolver, metrics
+from jobprep.http import IdempotencyKey, created, current_caller, entrypoint, make_resolver, metrics
 from jobprep.interviews.schemas import InterviewCreate, InterviewOut
 from jobprep.interviews.service import create_interview
 
@@ -21,10 +21,10 @@ app = make_resolver()
 )
 def create(
     jobInfoId: str,  # noqa: N803 - the route's parameter name
-    caller: CurrentCaller,
     body: Annotated[InterviewCreate | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
+    caller = current_caller(app)
     # All fields have defaults, so an empty body starts an interview, as the original app did.
     data = body if body is not None else InterviewCreate()
     result = create_interview(caller.user_id, caller.features, jobInfoId, data, idempotency_key)

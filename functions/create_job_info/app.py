@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import CurrentCaller, IdempotencyKey, created, entrypoint, make_resolver, metrics
+from jobprep.http import IdempotencyKey, created, current_caller, entrypoint, make_resolver, metrics
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut
 from jobprep.job_infos.service import create_job_info
 
@@ -19,9 +19,8 @@ app = make_resolver()
     responses={201: {"description": "Created", "content": {"application/json": {"model": JobInfoOut}}}},
     tags=["job infos"],
 )
-def create(
-    caller: CurrentCaller, body: Annotated[JobInfoCreate, Body()], idempotency_key: IdempotencyKey = None
-) -> Response[Any]:
+def create(body: Annotated[JobInfoCreate, Body()], idempotency_key: IdempotencyKey = None) -> Response[Any]:
+    caller = current_caller(app)
     result = create_job_info(caller.user_id, body, idempotency_key)
     if not result.replayed:
         metrics.add_metric(name="JobInfoCreated", unit=MetricUnit.Count, value=1)

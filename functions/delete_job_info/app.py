@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import CurrentCaller, IfMatch, entrypoint, make_resolver, metrics, no_content, parse_if_match
+from jobprep.http import IfMatch, current_caller, entrypoint, make_resolver, metrics, no_content, parse_if_match
 from jobprep.job_infos.service import delete_job_info
 
 app = make_resolver()
@@ -17,7 +17,8 @@ app = make_resolver()
     responses={204: {"description": "Deleted"}},
     tags=["job infos"],
 )
-def delete(jobInfoId: str, caller: CurrentCaller, if_match: IfMatch = None) -> Response[Any]:  # noqa: N803
+def delete(jobInfoId: str, if_match: IfMatch = None) -> Response[Any]:  # noqa: N803
+    caller = current_caller(app)
     delete_job_info(caller.user_id, jobInfoId, parse_if_match(if_match))
     metrics.add_metric(name="JobInfoDeleted", unit=MetricUnit.Count, value=1)
     return no_content()

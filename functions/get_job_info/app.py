@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from jobprep.http import CurrentCaller, entrypoint, make_resolver, versioned
+from jobprep.http import current_caller, entrypoint, make_resolver, versioned
 from jobprep.job_infos.schemas import JobInfoOut
 from jobprep.job_infos.service import get_job_info
 
@@ -17,7 +17,8 @@ app = make_resolver()
     responses={200: {"description": "The job info", "content": {"application/json": {"model": JobInfoOut}}}},
     tags=["job infos"],
 )
-def get(jobInfoId: str, caller: CurrentCaller) -> Response[Any]:  # noqa: N803 - the route's parameter name
+def get(jobInfoId: str) -> Response[Any]:  # noqa: N803 - the route's parameter name
+    caller = current_caller(app)
     return versioned(get_job_info(caller.user_id, jobInfoId))
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from jobprep.http import CurrentCaller, entrypoint, make_resolver, ok
+from jobprep.http import current_caller, entrypoint, make_resolver, ok
 from jobprep.job_infos.schemas import JobInfoPage
 from jobprep.job_infos.service import list_job_infos
 from jobprep.pagination import CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT
@@ -20,10 +20,10 @@ app = make_resolver()
     tags=["job infos"],
 )
 def list_(
-    caller: CurrentCaller,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
 ) -> Response[Any]:
+    caller = current_caller(app)
     return ok(list_job_infos(caller.user_id, limit, cursor))
 
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import CurrentCaller, IfMatch, entrypoint, make_resolver, metrics, parse_if_match, versioned
+from jobprep.http import IfMatch, current_caller, entrypoint, make_resolver, metrics, parse_if_match, versioned
 from jobprep.interviews.schemas import InterviewOut, InterviewUpdate
 from jobprep.interviews.service import update_interview
 
@@ -21,10 +21,10 @@ app = make_resolver()
 )
 def update(
     interviewId: str,  # noqa: N803 - the route's parameter name
-    caller: CurrentCaller,
     body: Annotated[InterviewUpdate, Body()],
     if_match: IfMatch = None,
 ) -> Response[Any]:
+    caller = current_caller(app)
     result = update_interview(caller.user_id, interviewId, body, parse_if_match(if_match))
     metrics.add_metric(name="InterviewUpdated", unit=MetricUnit.Count, value=1)
     return versioned(result)

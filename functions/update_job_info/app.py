@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import CurrentCaller, IfMatch, entrypoint, make_resolver, metrics, parse_if_match, versioned
+from jobprep.http import IfMatch, current_caller, entrypoint, make_resolver, metrics, parse_if_match, versioned
 from jobprep.job_infos.schemas import JobInfoOut, JobInfoUpdate
 from jobprep.job_infos.service import update_job_info
 
@@ -21,10 +21,10 @@ app = make_resolver()
 )
 def update(
     jobInfoId: str,  # noqa: N803 - the route's parameter name
-    caller: CurrentCaller,
     body: Annotated[JobInfoUpdate, Body()],
     if_match: IfMatch = None,
 ) -> Response[Any]:
+    caller = current_caller(app)
     result = update_job_info(caller.user_id, jobInfoId, body, parse_if_match(if_match))
     metrics.add_metric(name="JobInfoUpdated", unit=MetricUnit.Count, value=1)
     return versioned(result)

@@ -1,8 +1,9 @@
 """The container's database engine: created once at import, reused by every warm invocation.
 
-* One pooled connection (a Lambda container serves one request at a time) and a pre-ping
-  on checkout, because a frozen container's socket may have been closed by the server or
-  a NAT/proxy idle timeout while it slept.
+* One pooled connection (a Lambda container serves one request at a time) and a liveness
+  check on checkout, because a frozen container's socket may have been closed by the
+  server or a NAT/proxy idle timeout while it slept: a real ping after any idle time over a
+  few seconds, a free socket check between back-to-back invocations.
 * No server-side prepared statements (psycopg ``prepare_threshold=None``): safe behind
   RDS Proxy and PgBouncer in transaction mode, where consecutive statements may land on
   different server sessions.
@@ -12,13 +13,17 @@
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import URL, Connection, create_engine, event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from jobprep.config import Settings, get_settings
 from jobprep.errors import DatabaseUnavailable
@@ -59,19 +64,56 @@ def _credentials_hook(settings: Settings) -> Any:
     return provide_password
 
 
+# A connection checked back in less than this long ago, whose socket has received nothing
+# since, is used without a network ping. Longer idle (a frozen container, a proxy or NAT
+# idle timeout) always gets a real round trip.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _socket_untouched(dbapi_connection: Any) -> bool:
+    """Nothing arrived while the connection sat idle. A terminated backend, a server restart
+    or a proxy closing the session all leave data or EOF on the socket."""
+    if dbapi_connection.closed or dbapi_connection.pgconn.status != 0:  # 0 = CONNECTION_OK
+        return False
+    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    return not readable
+
+
+def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """Pessimistic liveness check: ping unless the connection was just used and is untouched.
+    Raising DisconnectionError makes the pool replace the connection and check out again."""
+    idle = time.monotonic() - record.info.get("checked_in_at", float("-inf"))
+    if idle < PING_AFTER_IDLE_SECONDS and _socket_untouched(dbapi_connection):
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True  # the ping must not open a transaction
+        dbapi_connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        raise sa_exc.DisconnectionError() from exc
+    finally:
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = autocommit
+
+
 def build_engine(settings: Settings) -> Engine:
     built = create_engine(
         database_url(settings),
         pool_size=1,
         max_overflow=0,
         pool_timeout=5,
-        pool_pre_ping=True,
         connect_args={
             "prepare_threshold": None,
             "connect_timeout": settings.db_connect_timeout,
             "application_name": "job-prep-functions",
         },
     )
+    event.listen(built, "checkin", _on_checkin)
+    event.listen(built, "checkout", _on_checkout)
     if settings.database_url is None:
         event.listen(built, "do_connect", _credentials_hook(settings))
     return built
@@ -84,11 +126,9 @@ _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutEr
 
 
 @contextmanager
-def transaction() -> Iterator[Connection]:
-    """One atomic unit of work: commits on success, rolls back on any exception."""
+def _unavailable_as_domain_error() -> Iterator[None]:
     try:
-        with engine.begin() as conn:
-            yield conn
+        yield
     except _UNAVAILABLE as exc:
         raise DatabaseUnavailable() from exc
     except sa_exc.DBAPIError as exc:
@@ -97,7 +137,21 @@ def transaction() -> Iterator[Connection]:
         raise
 
 
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """One atomic unit of work: commits on success, rolls back on any exception."""
+    with _unavailable_as_domain_error(), engine.begin() as conn:
+        yield conn
+
+
+@contextmanager
+def read() -> Iterator[Connection]:
+    """Read-only work in autocommit: each query is one round trip, no BEGIN/COMMIT around it."""
+    with _unavailable_as_domain_error(), engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def ping() -> None:
-    """Check out the connection (pre-ping reconnects if needed) and run a trivial query."""
-    with transaction() as conn:
+    """Check out the connection (the checkout check reconnects if needed) and run a trivial query."""
+    with read() as conn:
         conn.execute(text("SELECT 1"))

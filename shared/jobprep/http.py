@@ -13,8 +13,7 @@ from http import HTTPStatus
 from typing import Annotated, Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Request, Response, content_types
-from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header
@@ -135,16 +134,15 @@ def _features(raw: Any) -> frozenset[str]:
     return frozenset(str(i).split(":", 1)[-1] for i in items if i)
 
 
-def current_caller(request: Request) -> Caller:
+def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The JWT authorizer has verified the token; its claims arrive in the request context."""
-    claims = request.resolved_event.request_context.authorizer.jwt_claim  # type: ignore[attr-defined]
+    claims = app.current_event.request_context.authorizer.jwt_claim
     user_id = claims.get("sub")
     if not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_MAX:
         raise Unauthenticated()
     return Caller(user_id, _features(claims.get(get_settings().plan_features_claim)))
 
 
-CurrentCaller = Annotated[Caller, Depends(current_caller)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=KEY_MAX)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1024)]
 

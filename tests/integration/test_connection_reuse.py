@@ -1,5 +1,10 @@
 """A warm container keeps one server connection across invocations and heals a killed one."""
 
+import time
+from typing import Any
+
+import psycopg
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -42,9 +47,10 @@ def test_survives_pg_terminate_backend(api: ApiClient, clean_db: Engine) -> None
     job = api.create_job_info()
     [old_pid] = app_backends(clean_db)
     with clean_db.connect() as conn:
-        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": old_pid}).scalar_one()
+        # wait (up to 5 s) until the backend is really gone, as after a failover
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": old_pid}).scalar_one()
 
-    # The next invocation's pre-ping finds the dead socket and reconnects before running the request.
+    # The next invocation's checkout sees the closed socket, pings, and reconnects before running the request.
     response = api.patch(f"/job-infos/{job['id']}", {"name": "after the kill"})
     assert response.status == 200
     [new_pid] = app_backends(clean_db)
@@ -60,3 +66,38 @@ def test_keep_warm_event_only_pings(local_api: LocalApi, clean_db: Engine) -> No
     assert len(app_backends(clean_db)) == 1
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM job_infos")).scalar_one() == 0
+
+
+@pytest.fixture
+def pings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the liveness pings the checkout check sends (straight on the psycopg connection)."""
+    seen: list[str] = []
+    original = psycopg.Connection.execute
+
+    def spy(self: psycopg.Connection[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        if query == "SELECT 1":
+            seen.append(query)
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", spy)
+    return seen
+
+
+def test_back_to_back_invocations_skip_the_network_ping(api: ApiClient, pings: list[str]) -> None:
+    db.engine.dispose()
+    job = api.create_job_info()
+    pings.clear()
+    for _ in range(20):
+        assert api.get(f"/job-infos/{job['id']}").status == 200
+    assert pings == []
+
+
+def test_a_connection_idle_for_long_is_pinged(
+    api: ApiClient, pings: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = api.create_job_info()
+    pings.clear()
+    later = time.monotonic() + db.PING_AFTER_IDLE_SECONDS + 60  # as after a freeze
+    monkeypatch.setattr(time, "monotonic", lambda: later)  # the clock jobprep.db reads
+    assert api.get(f"/job-infos/{job['id']}").status == 200
+    assert pings == ["SELECT 1"]

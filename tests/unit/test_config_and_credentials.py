@@ -7,9 +7,10 @@ import boto3
 import pytest
 from moto import mock_aws
 from pydantic import ValidationError
+from sqlalchemy import event
 
 from jobprep.config import Settings
-from jobprep.db import _credentials_hook, build_engine, database_url
+from jobprep.db import _credentials_hook, _on_checkout, build_engine, database_url
 
 AWS_DB = {"EVENT_BUS_NAME": "bus", "DB_HOST": "proxy.example.internal", "DB_USER": "app", "DB_NAME": "jobprep"}
 
@@ -40,7 +41,8 @@ def test_engine_is_one_pooled_connection_without_prepared_statements() -> None:
     engine = build_engine(Settings.model_validate({"EVENT_BUS_NAME": "b", "DATABASE_URL": "postgresql://u@h/d"}))
     assert engine.pool.size() == 1  # type: ignore[attr-defined]
     assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
-    assert engine.pool._pre_ping is True
+    # liveness is checked by our checkout listener (ping unless just used and untouched)
+    assert event.contains(engine, "checkout", _on_checkout)
 
 
 @mock_aws
