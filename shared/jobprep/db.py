@@ -86,8 +86,10 @@ def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
 def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
     """Pessimistic liveness check: ping unless the connection was just used and is untouched.
     Raising DisconnectionError makes the pool replace the connection and check out again."""
-    idle = time.monotonic() - record.info.get("checked_in_at", float("-inf"))
-    if idle < PING_AFTER_IDLE_SECONDS and _socket_untouched(dbapi_connection):
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None:
+        return  # opened just now for this checkout (the pool clears info when it replaces a connection)
+    if time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS and _socket_untouched(dbapi_connection):
         return
     autocommit = dbapi_connection.autocommit
     try:

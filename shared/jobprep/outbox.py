@@ -57,11 +57,14 @@ class InvalidationEvent:
     detail: dict[str, Any]
 
 
+_ENQUEUE = outbox.insert().values(next_attempt_at=func.now() + timedelta(seconds=INLINE_GRACE_SECONDS))
+
+
 def enqueue(conn: Connection, events: Sequence[InvalidationEvent]) -> None:
     if not events:
         return
     conn.execute(
-        outbox.insert().values(next_attempt_at=func.now() + timedelta(seconds=INLINE_GRACE_SECONDS)),
+        _ENQUEUE,
         [{"id": e.event_id, "source": e.source, "detail_type": e.detail_type, "detail": e.detail} for e in events],
     )
 
@@ -78,28 +81,32 @@ def claim_due(conn: Connection, limit: int) -> list[InvalidationEvent]:
     return [InvalidationEvent(r.id, r.source, r.detail_type, r.detail) for r in rows]
 
 
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("event_ids", expanding=True)), outbox.c.sent_at.is_(None))
+    .values(sent_at=func.now(), attempts=outbox.c.attempts + 1)
+)
+# Capped exponential backoff with jitter: 5 s, 10 s, 20 s ... 15 min, each scaled into [50%, 100%].
+_BACKOFF_SECONDS = func.least(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * func.power(2, outbox.c.attempts)) * (
+    0.5 + func.random() / 2
+)
+_MARK_FAILED = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("event_id"), outbox.c.sent_at.is_(None))
+    .values(
+        attempts=outbox.c.attempts + 1,
+        last_error=bindparam("error"),
+        next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, _BACKOFF_SECONDS),
+    )
+)
+
+
 def record_outcome(conn: Connection, sent: Sequence[UUID], failed: Mapping[UUID, str]) -> None:
-    """Mark sent rows; push failed rows back with capped exponential backoff and jitter."""
+    """Mark sent rows; push failed rows back with backoff."""
     if sent:
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(sent), outbox.c.sent_at.is_(None))
-            .values(sent_at=func.now(), attempts=outbox.c.attempts + 1)
-        )
+        conn.execute(_MARK_SENT, {"event_ids": list(sent)})
     if failed:
-        delay = func.least(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * func.power(2, outbox.c.attempts)) * (
-            0.5 + func.random() / 2
-        )
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id == bindparam("event_id"), outbox.c.sent_at.is_(None))
-            .values(
-                attempts=outbox.c.attempts + 1,
-                last_error=bindparam("error"),
-                next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay),
-            ),
-            [{"event_id": event_id, "error": error} for event_id, error in failed.items()],
-        )
+        conn.execute(_MARK_FAILED, [{"event_id": event_id, "error": error} for event_id, error in failed.items()])
 
 
 def purge_sent(conn: Connection, older_than: timedelta) -> int:

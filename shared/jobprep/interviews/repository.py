@@ -1,12 +1,16 @@
-"""SQL for interviews. Ownership goes through the parent job info's user id."""
+"""SQL for interviews. Ownership goes through the parent job info's user id.
+
+Statements are built once at import with bind parameters (see job_infos.repository).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Update, bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from jobprep.interviews.models import interviews
@@ -25,20 +29,31 @@ _COLUMNS = (
 )
 
 _owner_join = interviews.join(job_infos, interviews.c.job_info_id == job_infos.c.id)
+_OWNER = job_infos.c.user_id == bindparam("owner_id")
+
+_INSERT = insert(interviews).returning(*_COLUMNS)
+_GET = select(*_COLUMNS).select_from(_owner_join).where(interviews.c.id == bindparam("interview_id"), _OWNER)
+_COUNT_COMPLETED = select(func.count()).select_from(_owner_join).where(_OWNER, interviews.c.hume_chat_id.is_not(None))
+
+
+@cache
+def _update_statement(columns: frozenset[str], guarded: bool) -> Update:
+    stmt = update(interviews).where(
+        interviews.c.id == bindparam("interview_id"), interviews.c.job_info_id == job_infos.c.id, _OWNER
+    )
+    if guarded:
+        stmt = stmt.where(interviews.c.version.in_(bindparam("if_match", expanding=True)))
+    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in sorted(columns)}
+    values.update(version=interviews.c.version + 1, updated_at=func.now())
+    return stmt.values(values).returning(*_COLUMNS)
 
 
 def insert_interview(conn: Connection, job_info_id: UUID, values: dict[str, Any]) -> RowMapping:
-    stmt = insert(interviews).values(job_info_id=job_info_id, **values).returning(*_COLUMNS)
-    return conn.execute(stmt).mappings().one()
+    return conn.execute(_INSERT, {"job_info_id": job_info_id, **values}).mappings().one()
 
 
 def get_interview(conn: Connection, user_id: str, interview_id: UUID) -> RowMapping | None:
-    stmt = (
-        select(*_COLUMNS)
-        .select_from(_owner_join)
-        .where(interviews.c.id == interview_id, job_infos.c.user_id == user_id)
-    )
-    return conn.execute(stmt).mappings().first()
+    return conn.execute(_GET, {"interview_id": interview_id, "owner_id": user_id}).mappings().first()
 
 
 def list_interviews(
@@ -62,23 +77,14 @@ def update_interview(
     changes: dict[str, Any],
     if_match: Collection[int] | None,
 ) -> RowMapping | None:
-    owned = and_(
-        interviews.c.id == interview_id,
-        interviews.c.job_info_id == job_infos.c.id,
-        job_infos.c.user_id == user_id,
-    )
-    stmt = update(interviews).where(owned)
+    """Apply the changes atomically; None when the row is missing, not the caller's or stale."""
+    params: dict[str, Any] = {"interview_id": interview_id, "owner_id": user_id}
+    params.update({f"new_{name}": value for name, value in changes.items()})
     if if_match is not None:
-        stmt = stmt.where(interviews.c.version.in_(if_match))
-    stmt = stmt.values(**changes, version=interviews.c.version + 1, updated_at=func.now()).returning(*_COLUMNS)
-    return conn.execute(stmt).mappings().first()
+        params["if_match"] = list(if_match)
+    return conn.execute(_update_statement(frozenset(changes), if_match is not None), params).mappings().first()
 
 
 def count_completed_interviews(conn: Connection, user_id: str) -> int:
     """Interviews that reached Hume (humeChatId set): what the original plan limit counts."""
-    stmt = (
-        select(func.count())
-        .select_from(_owner_join)
-        .where(job_infos.c.user_id == user_id, interviews.c.hume_chat_id.is_not(None))
-    )
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(_COUNT_COMPLETED, {"owner_id": user_id}).scalar_one())

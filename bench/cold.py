@@ -1,0 +1,58 @@
+"""Cold init: a fresh interpreter per sample, timing only the import (the Lambda init phase)."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from jobprep_local.template import FunctionSpec
+
+CHILD = Path(__file__).with_name("_cold_child.py")
+PEER = Path(__file__).parent / "peer" / "app.py"
+
+
+def _run(args: list[str], env: dict[str, str], stdin: str = "") -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, str(CHILD), *args], input=stdin, capture_output=True, text=True, env=env, check=True
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    return {"min_ms": min(samples) * 1000, "median_ms": statistics.median(samples) * 1000, "runs": len(samples)}
+
+
+def measure_cold(specs: dict[str, FunctionSpec], env: dict[str, str], runs: int) -> dict[str, Any]:
+    child_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    child_env.update(env)
+    child_env["POWERTOOLS_METRICS_DISABLED"] = "true"
+    results: dict[str, Any] = {}
+    floors: dict[str, list[str]] = {}
+    for logical_id, spec in specs.items():
+        # warm-up: writes __pycache__ and records exactly which third-party modules the handler loads
+        floors[logical_id] = _run(["handler", str(spec.source_file)], child_env)["modules"]
+    _run(["handler", str(PEER)], child_env)
+    samples: dict[str, dict[str, list[float]]] = {lid: {"ours": [], "floor": []} for lid in specs}
+    peer: list[float] = []
+    for _ in range(runs):  # interleaved, so drift in machine load hits every variant alike
+        for logical_id, spec in specs.items():
+            samples[logical_id]["ours"].append(_run(["handler", str(spec.source_file)], child_env)["seconds"])
+            samples[logical_id]["floor"].append(_run(["modules"], child_env, json.dumps(floors[logical_id]))["seconds"])
+        peer.append(_run(["handler", str(PEER)], child_env)["seconds"])
+    for logical_id, both in samples.items():
+        ours, floor = _stats(both["ours"]), _stats(both["floor"])
+        results[logical_id] = {
+            "ours": ours,
+            "floor": floor,
+            "floor_modules": len(floors[logical_id]),
+            "ratio_median": ours["median_ms"] / floor["median_ms"],
+            "ratio_min": ours["min_ms"] / floor["min_ms"],
+        }
+    results["peer:CreateJobInfo"] = {"ours": _stats(peer)}
+    return results
