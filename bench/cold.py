@@ -12,6 +12,7 @@ from typing import Any
 
 from jobprep_local.template import FunctionSpec
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).with_name("_cold_child.py")
 PEER = Path(__file__).parent / "peer" / "app.py"
 
@@ -32,6 +33,8 @@ def measure_cold(specs: dict[str, FunctionSpec], env: dict[str, str], runs: int)
     child_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     child_env.update(env)
     child_env["POWERTOOLS_METRICS_DISABLED"] = "true"
+    # The layer's layout: jobprep found on sys.path (/opt/python in Lambda), not via the editable-install hook.
+    child_env["PYTHONPATH"] = str(PROJECT_ROOT / "shared")
     results: dict[str, Any] = {}
     floors: dict[str, list[str]] = {}
     for logical_id, spec in specs.items():

@@ -129,8 +129,9 @@ def run_floor(url: str, job_id: str, n: int) -> dict[str, Any]:
         with conn.transaction():
             conn.execute(statement, params).fetchone()
             conn.execute(insert_outbox, (event_id, detail_type, detail))
-        with conn.transaction():
-            conn.execute(mark_sent, (event_id,))
+        conn.autocommit = True
+        conn.execute(mark_sent, (event_id,))
+        conn.autocommit = False
 
     def create(_i: int) -> None:
         mutate(insert_job, (USER, BODY["name"], None, "senior", BODY["description"]), "JobInfoCreated")

@@ -91,7 +91,7 @@ def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any
         return  # opened just now for this checkout (the pool clears info when it replaces a connection)
     if time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS and _socket_untouched(dbapi_connection):
         return
-    autocommit = dbapi_connection.autocommit
+    was_autocommit = dbapi_connection.autocommit
     try:
         dbapi_connection.autocommit = True  # the ping must not open a transaction
         dbapi_connection.execute("SELECT 1")
@@ -99,7 +99,7 @@ def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any
         raise sa_exc.DisconnectionError() from exc
     finally:
         if not dbapi_connection.closed:
-            dbapi_connection.autocommit = autocommit
+            dbapi_connection.autocommit = was_autocommit
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -147,13 +147,14 @@ def transaction() -> Iterator[Connection]:
 
 
 @contextmanager
-def read() -> Iterator[Connection]:
-    """Read-only work in autocommit: each query is one round trip, no BEGIN/COMMIT around it."""
+def autocommit() -> Iterator[Connection]:
+    """Statements that need no transaction around them (reads, a single self-contained UPDATE):
+    one round trip each, no BEGIN/COMMIT."""
     with _unavailable_as_domain_error(), engine.connect() as conn:
         yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def ping() -> None:
     """Check out the connection (the checkout check reconnects if needed) and run a trivial query."""
-    with read() as conn:
+    with autocommit() as conn:
         conn.execute(text("SELECT 1"))

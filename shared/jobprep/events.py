@@ -114,7 +114,8 @@ def publish_after_commit(events: Sequence[InvalidationEvent]) -> PublishResult:
         return PublishResult()
     result = put_events(events)
     try:
-        with db.transaction() as conn:
+        # Each UPDATE stands alone (one row's fate does not depend on another's): no transaction needed.
+        with db.autocommit() as conn:
             record_outcome(conn, result.sent, result.failed)
     except Exception:
         # Rows stay pending; the relay publishes them again (consumers de-duplicate on eventId).

@@ -82,7 +82,7 @@ def create_interview(
 
 def get_interview(user_id: str, raw_id: str) -> Versioned[InterviewOut]:
     interview_id = parse_id(raw_id)
-    with db.read() as conn:
+    with db.autocommit() as conn:
         row = repo.get_interview(conn, user_id, interview_id)
     if row is None:
         raise NotFound()
@@ -91,7 +91,7 @@ def get_interview(user_id: str, raw_id: str) -> Versioned[InterviewOut]:
 
 def list_interviews(user_id: str, raw_job_info_id: str, limit: int, cursor: str | None) -> InterviewPage:
     job_info_id = parse_id(raw_job_info_id)
-    with db.read() as conn:
+    with db.autocommit() as conn:
         # An empty page must not hide "that job info is not yours": check the parent first.
         if get_job_info(conn, user_id, job_info_id) is None:
             raise NotFound()

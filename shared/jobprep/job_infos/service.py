@@ -41,7 +41,7 @@ def create_job_info(user_id: str, data: JobInfoCreate, idempotency_key: str | No
 
 def get_job_info(user_id: str, raw_id: str) -> Versioned[JobInfoOut]:
     job_info_id = parse_id(raw_id)
-    with db.read() as conn:
+    with db.autocommit() as conn:
         row = repo.get_job_info(conn, user_id, job_info_id)
     if row is None:
         raise NotFound()
@@ -49,7 +49,7 @@ def get_job_info(user_id: str, raw_id: str) -> Versioned[JobInfoOut]:
 
 
 def list_job_infos(user_id: str, limit: int, cursor: str | None) -> JobInfoPage:
-    with db.read() as conn:
+    with db.autocommit() as conn:
         rows = repo.list_job_infos(conn, user_id, limit, cursor)
     page, next_cursor = split_page(rows, limit)
     return JobInfoPage(items=[JobInfoOut.model_validate(r) for r in page], next_cursor=next_cursor)
