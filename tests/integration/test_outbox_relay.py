@@ -62,6 +62,15 @@ def make_all_due(engine: Engine) -> None:
         conn.execute(text("UPDATE outbox SET next_attempt_at = now() WHERE sent_at IS NULL"))
 
 
+def pending_while_down(api: ApiClient, flaky: FlakyEventBridge, engine: Engine, count: int) -> None:
+    """`count` creates whose events could not be published, then EventBridge back and the rows due."""
+    flaky.down = True
+    for i in range(count):
+        api.create_job_info(name=f"j{i}")
+    flaky.down = False
+    make_all_due(engine)
+
+
 def delivered_ids(sink: EventSink) -> list[str]:
     return [e["detail"]["eventId"] for e in sink.drain()]
 
@@ -129,11 +138,7 @@ def test_partial_failures_are_not_success(
 def test_relay_function_on_its_schedule(
     api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine, local_api: LocalApi
 ) -> None:
-    flaky.down = True
-    for i in range(25):
-        api.create_job_info(name=f"j{i}")
-    flaky.down = False
-    make_all_due(clean_db)
+    pending_while_down(api, flaky, clean_db, 25)
     flaky.calls.clear()
     report = local_api.fire_schedule("RelayOutboxFunction")
     assert report["sent"] == 25
@@ -145,11 +150,7 @@ def test_relay_function_on_its_schedule(
 def test_concurrent_relays_never_publish_the_same_event_twice(
     api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine
 ) -> None:
-    flaky.down = True
-    for i in range(40):
-        api.create_job_info(name=f"j{i}")
-    flaky.down = False
-    make_all_due(clean_db)
+    pending_while_down(api, flaky, clean_db, 40)
     barrier = threading.Barrier(4)
     reports: list[int] = []
 
