@@ -138,12 +138,15 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
     """The JWT authorizer has verified the token; its claims arrive in the request context."""
     claims = app.current_event.request_context.authorizer.jwt_claim
     user_id = claims.get("sub")
-    if not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_MAX:
+    if not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_MAX or not user_id.isprintable():
         raise Unauthenticated()
     return Caller(user_id, _features(claims.get(get_settings().plan_features_claim)))
 
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=KEY_MAX)]
+# Printable ASCII, as the IETF Idempotency-Key draft's sf-string; a NUL could not even be stored.
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=KEY_MAX, pattern=r"^[\x20-\x7e]+$")
+]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1024)]
 
 

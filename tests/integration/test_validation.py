@@ -85,9 +85,17 @@ def test_bad_bodies_are_rejected_and_change_nothing(
     assert event_sink.drain() == []
 
 
-def test_idempotency_key_header_is_validated(api: ApiClient, clean_db: Engine) -> None:
+@pytest.mark.parametrize("key", ["k" * 256, "", "nul\x00byte", "tab\tkey", "caf\u00e9"])
+def test_idempotency_key_header_is_validated(api: ApiClient, clean_db: Engine, key: str) -> None:
+    # found by the Hypothesis run: a NUL in the key reached PostgreSQL and failed there as a 500
     before = snapshot(clean_db)
-    response = api.post("/job-infos", GOOD_JOB, headers={"idempotency-key": "k" * 256})
+    response = api.post("/job-infos", GOOD_JOB, headers={"idempotency-key": key})
     assert response.status == 422
     assert response.json()["detail"][0]["loc"] == ["header", "idempotency-key"]
+    assert snapshot(clean_db) == before
+
+
+def test_control_characters_in_the_subject_claim_are_not_an_identity(api: ApiClient, clean_db: Engine) -> None:
+    before = snapshot(clean_db)
+    assert api.post("/job-infos", GOOD_JOB, user="ali\x00ce").status == 401
     assert snapshot(clean_db) == before
