@@ -1,76 +1,94 @@
-"""Server connections held: one simulated container (a process) over many invocations, then
-eight containers at once. Sampled from pg_stat_activity while they run."""
+"""Server connections held: one simulated container (a fresh process, as a Lambda execution
+environment) over many invocations, then several containers at once.
+
+Two independent views: each container counts the connections its engine opened (a listener on
+the pool's "connect" event), and the parent samples pg_stat_activity for our application_name
+every 10 ms while the containers run.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import time
+import warnings
 from typing import Any
 
 import psycopg
 
-APP_NAME = "job-prep-functions"
+from bench.environment import APP_NAME
 
 
-def _container(database_url: str, invocations: int, ready: Any, go: Any) -> None:
+def _container(database_url: str, invocations: int, ready: Any, go: Any, report: Any) -> None:
     from bench.environment import function_env
 
     os.environ.update(function_env(database_url))
-    from bench.warm import BODY, Ours, quiet_stdout
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    from sqlalchemy import event, text
 
-    ours = Ours()
-    create = ours.invoker("POST", "/job-infos", BODY)
+    from bench.warm import Ours, quiet_stdout, use_stub_eventbridge
+    from jobprep import db
+
+    opened: list[int] = []
+    event.listen(db.engine, "connect", lambda dbapi_conn, _record: opened.append(dbapi_conn.info.backend_pid))
+    use_stub_eventbridge()
     with quiet_stdout():
-        import json
-
-        job_id = json.loads(create()["body"])["id"]
-        get = ours.invoker("GET", f"/job-infos/{job_id}")
-        update = ours.invoker("PATCH", f"/job-infos/{job_id}", {"name": "renamed"})
+        calls, _ = Ours().calls()  # already one create: the container's first connection
         ready.set()
         go.wait()
+        mix = (calls["create"], calls["update"], calls["get"], calls["get"])
         for i in range(invocations):
-            (create, update, get, get)[i % 4]()
-
-
-def _sample(url: str) -> list[int]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
-            (APP_NAME,),
-        ).fetchall()
-    return [r[0] for r in rows]
+            mix[i % 4](i)
+    with db.autocommit() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    report.put({"connects": len(opened), "backend_pids": opened, "final_pid": pid})
 
 
 def measure_connections(database_url: str, containers: int, invocations: int) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter per container, like Lambda
     readies = [ctx.Event() for _ in range(containers)]
     go = ctx.Event()
+    report = ctx.Queue()
     processes = [
-        ctx.Process(target=_container, args=(database_url, invocations, readies[i], go)) for i in range(containers)
+        ctx.Process(target=_container, args=(database_url, invocations, readies[i], go, report))
+        for i in range(containers)
     ]
     for process in processes:
         process.start()
     for ready in readies:
-        if not ready.wait(120):
+        if not ready.wait(180):
+            for process in processes:
+                process.terminate()
             raise RuntimeError("a container did not start")
-    go.set()
     peak, seen, samples = 0, set(), 0
-    while any(p.is_alive() for p in processes):
-        pids = _sample(database_url)
-        peak = max(peak, len(pids))
-        seen.update(pids)
-        samples += 1
-        time.sleep(0.02)
+    with psycopg.connect(database_url, autocommit=True, application_name="job-prep-bench-sampler") as sampler:
+        go.set()
+        while any(p.is_alive() for p in processes) or samples == 0:
+            pids = [
+                row[0]
+                for row in sampler.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+                    (APP_NAME,),
+                )
+            ]
+            peak = max(peak, len(pids))
+            seen.update(pids)
+            samples += 1
+            if report.qsize() == containers:
+                break
+            time.sleep(0.01)
+    per_container = [report.get(timeout=60) for _ in processes]
     for process in processes:
-        process.join()
+        process.join(60)
         if process.exitcode != 0:
-            raise RuntimeError(f"container exited with {process.exitcode}")
+            raise RuntimeError(f"a container exited with {process.exitcode}")
     return {
         "containers": containers,
         "invocations_per_container": invocations,
         "peak_connections": peak,
         "distinct_backends": len(seen),
-        "per_container": len(seen) / containers,
+        "connects_per_container": sorted(c["connects"] for c in per_container),
+        # the connection opened first is still the one serving the last invocation
+        "first_connection_kept": all(c["backend_pids"][:1] == [c["final_pid"]] for c in per_container),
         "samples": samples,
     }

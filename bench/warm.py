@@ -1,48 +1,63 @@
-"""Warm latency in one process: our handlers vs raw psycopg running the same statements on one
-reused connection (the floor), vs the FastAPI peer, vs ours connecting per invocation.
+"""Warm latency in one process: our handlers vs the floor (raw psycopg sending the same
+statements on one reused connection), the FastAPI + Mangum peer, and ours opening a new server
+connection per invocation.
 
-EventBridge is an in-process stand-in answering like PutEvents at zero latency, so every
-variant is compared on the same work: the database path plus its own code.
+Variants run in blocks of back-to-back invocations (a busy warm container), and the blocks of
+all variants are interleaved in a shuffled order round after round: drift in machine load (this
+is a shared, 2-CPU box) hits every variant alike, so their ratios stay meaningful.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-JOB_COLUMNS = "id, name, title, experience_level, description, version, created_at, updated_at"
+from bench.eventbridge import STUB, moto_eventbridge
+
 USER = "bench-user"
 BODY = {"name": "Bench role", "experienceLevel": "senior", "description": "Python, AWS, PostgreSQL"}
+RENAMES = 7  # updates cycle through a few names, as real edits would
+OPS = ("create", "update", "get")
+
+Call = Callable[[int], Any]
 
 
-class InstantEventBridge:
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 - boto3's name
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": str(uuid.uuid4())} for _ in Entries]}
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
+def stats(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
+    n = len(ordered)
     return {
         "p50_us": statistics.median(ordered) * 1e6,
-        "p99_us": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e6,
-        "n": len(ordered),
+        "p99_us": ordered[max(0, math.ceil(0.99 * n) - 1)] * 1e6,  # nearest rank
+        "mean_us": statistics.fmean(ordered) * 1e6,
+        "n": n,
     }
 
 
-def timed(n: int, call: Callable[[int], Any]) -> list[float]:
-    samples = []
-    for i in range(n):
-        started = time.perf_counter()
-        call(i)
-        samples.append(time.perf_counter() - started)
+def interleaved(variants: dict[str, Call], n: int, block: int, seed: int = 5) -> dict[str, list[float]]:
+    """n timed calls per variant, in blocks of `block`, variants shuffled every round."""
+    rng = random.Random(seed)
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    clock = time.perf_counter
+    while any(len(s) < n for s in samples.values()):
+        rng.shuffle(names)
+        for name in names:
+            call, out = variants[name], samples[name]
+            for _ in range(min(block, n - len(out))):
+                started = clock()
+                call(len(out))
+                out.append(clock() - started)
     return samples
 
 
@@ -53,19 +68,61 @@ def quiet_stdout() -> Iterator[None]:
         yield
 
 
+# --- EventBridge --------------------------------------------------------------------------
+
+
+def _stub_client() -> Any:
+    return STUB
+
+
+def use_stub_eventbridge() -> None:
+    """Ours and the peer publish to the in-process stand-in."""
+    from bench.peer import app as peer
+    from jobprep import events
+
+    events.events_client = _stub_client  # type: ignore[assignment]
+    peer.events_client = _stub_client  # type: ignore[assignment]
+
+
+def use_real_eventbridge() -> None:
+    """Ours and the peer create their boto3 clients again (honouring AWS_ENDPOINT_URL_EVENTBRIDGE)."""
+    from bench.peer import app as peer
+    from jobprep import events
+
+    events.events_client = _ORIGINAL_CLIENTS["ours"]
+    peer.events_client = _ORIGINAL_CLIENTS["peer"]
+    events.events_client.cache_clear()
+    peer.events_client.cache_clear()
+
+
+def _remember_clients() -> dict[str, Any]:
+    from bench.peer import app as peer
+    from jobprep import events
+
+    return {"ours": events.events_client, "peer": peer.events_client}
+
+
+_ORIGINAL_CLIENTS: dict[str, Any] = {}
+
+
+# --- the variants -------------------------------------------------------------------------
+
+
 class Ours:
+    """Our functions, loaded from template.yaml as Lambda loads them, called through their
+    lambda_handler with real HTTP API v2 events (JWT claims as the authorizer passes them)."""
+
     def __init__(self) -> None:
-        from jobprep import events
         from jobprep_local.invoke import LocalApi
 
-        events.events_client = InstantEventBridge  # type: ignore[assignment]
         self.api = LocalApi()
 
-    def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        from jobprep_local.apigw import http_api_event
+    def invoker(self, method: str, path: str, body: Any = None) -> Callable[[], dict[str, Any]]:
+        from jobprep_local.apigw import LocalLambdaContext, http_api_event
+        from jobprep_local.template import load_module
 
         match = self.api.match(method, path)
-        assert match is not None
+        assert match is not None, (method, path)
         event = http_api_event(
             match.route,
             path=path,
@@ -74,110 +131,133 @@ class Ours:
             body=None if body is None else json.dumps(body),
             claims={"sub": USER},
         )
-        return {"spec": match.spec, "event": event}
-
-    def invoker(self, method: str, path: str, body: Any = None) -> Callable[[], dict[str, Any]]:
-        prepared = self.call(method, path, body)
-        from jobprep_local.apigw import LocalLambdaContext
-        from jobprep_local.template import load_module
-
-        handler = load_module(prepared["spec"]).lambda_handler
-        context = LocalLambdaContext(prepared["spec"].logical_id)
-        event = prepared["event"]
+        handler = load_module(match.spec).lambda_handler
+        context = LocalLambdaContext(match.spec.logical_id)
         return lambda: handler(event, context)
 
-
-def run_ours(ours: Ours, n: int) -> dict[str, Any]:
-    create = ours.invoker("POST", "/job-infos", BODY)
-    with quiet_stdout():
-        job_id = json.loads(create()["body"])["id"]
-        get = ours.invoker("GET", f"/job-infos/{job_id}")
-        updates = [ours.invoker("PATCH", f"/job-infos/{job_id}", {"name": f"name {i % 7}"}) for i in range(7)]
-        for warm in (create, get, updates[0]):  # first calls pay one-off costs (imports, caches)
-            for _ in range(20):
-                warm()
-        results = {
-            "create": timed(n, lambda _i: create()),
-            "update": timed(n, lambda i: updates[i % 7]()),
-            "get": timed(n, lambda _i: get()),
+    def calls(self) -> tuple[dict[str, Call], str]:
+        """The three operations, and the id of the job info that update and get work on."""
+        create = self.invoker("POST", "/job-infos", BODY)
+        created = create()
+        assert created["statusCode"] == 201, created
+        job_id = json.loads(created["body"])["id"]
+        get = self.invoker("GET", f"/job-infos/{job_id}")
+        updates = [self.invoker("PATCH", f"/job-infos/{job_id}", {"name": f"name {i}"}) for i in range(RENAMES)]
+        calls = {
+            "create": _expect(201, lambda _i: create()),
+            "update": _expect(200, lambda i: updates[i % RENAMES]()),
+            "get": _expect(200, lambda _i: get()),
         }
-        status = {"create": create()["statusCode"], "update": updates[1]()["statusCode"], "get": get()["statusCode"]}
-    assert status == {"create": 201, "update": 200, "get": 200}, status
-    return {op: percentiles(samples) for op, samples in results.items()} | {"_job_id": job_id}
+        return calls, job_id
 
 
-def run_floor(url: str, job_id: str, n: int) -> dict[str, Any]:
-    """The same statements our functions send, through psycopg, no framework at all."""
-    conn = psycopg.connect(url, prepare_threshold=None)
-    detail = json.dumps({"tags": ["global:jobInfos"]})
-    insert_job = (
-        "INSERT INTO job_infos (user_id, name, title, experience_level, description) "
-        f"VALUES (%s, %s, %s, %s, %s) RETURNING {JOB_COLUMNS}"
-    )
-    insert_outbox = (
-        "INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at) "
-        "VALUES (%s, 'job-prep.job-infos', %s, %s, now() + interval '30 seconds')"
-    )
-    mark_sent = "UPDATE outbox SET attempts = attempts + 1, sent_at = now() WHERE id IN (%s) AND sent_at IS NULL"
-    update_job = (
-        "UPDATE job_infos SET name = %s, version = version + 1, updated_at = now() "
-        f"WHERE id = %s AND user_id = %s RETURNING {JOB_COLUMNS}"
-    )
+def _expect(status: int, call: Callable[[int], dict[str, Any]]) -> Call:
+    """Checked only every 100th call: the check itself stays out of the timings."""
 
-    def mutate(statement: str, params: tuple[Any, ...], detail_type: str) -> None:
+    def checked(i: int) -> Any:
+        response = call(i)
+        if i % 100 == 0 and response["statusCode"] != status:
+            raise AssertionError(f"expected {status}, got {response}")
+        return response
+
+    return checked
+
+
+class ConnectPerInvocation:
+    """Ours, with an engine configured exactly like jobprep.db's but emptied after every
+    invocation: each invocation opens (and at its end closes) one server connection, which is
+    what keeping the engine at module scope avoids."""
+
+    def __init__(self) -> None:
+        from jobprep import db
+        from jobprep.config import get_settings
+
+        self.engine = db.build_engine(get_settings())
+
+    def wrap(self, call: Call) -> Call:
+        from jobprep import db
+
+        def per_invocation(i: int) -> Any:
+            pooled, db.engine = db.engine, self.engine
+            try:
+                return call(i)
+            finally:
+                db.engine = pooled
+                self.engine.dispose()
+
+        return per_invocation
+
+
+class Floor:
+    """Raw psycopg, one reused connection, the same statements and round trips as ours:
+    create/update = BEGIN; INSERT|UPDATE ... RETURNING; INSERT INTO outbox; COMMIT; then the
+    autocommit UPDATE that marks the event sent. get = one autocommit SELECT. Nothing else:
+    no validation, no framework, no JSON response."""
+
+    COLUMNS = "id, name, title, experience_level, description, version, created_at, updated_at"
+    INSERT = (
+        "INSERT INTO job_infos (user_id, name, title, experience_level, description)"
+        f" VALUES (%s, %s, %s, %s, %s) RETURNING {COLUMNS}"
+    )
+    UPDATE = (
+        "UPDATE job_infos SET name = %s, version = version + 1, updated_at = now()"
+        f" WHERE id = %s AND user_id = %s RETURNING {COLUMNS}"
+    )
+    SELECT = f"SELECT {COLUMNS} FROM job_infos WHERE id = %s AND user_id = %s"
+    OUTBOX = (
+        "INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at)"
+        " VALUES (%s, 'job-prep.job-infos', %s, %s, now() + interval '30 seconds')"
+    )
+    MARK_SENT = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id IN (%s) AND sent_at IS NULL"
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg.connect(url, prepare_threshold=None)  # no server-side prepares, as ours
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _mutate(self, statement: str, params: tuple[Any, ...], detail_type: str) -> Any:
+        conn = self.conn
         event_id = uuid.uuid4()
         with conn.transaction():
-            conn.execute(statement, params).fetchone()
-            conn.execute(insert_outbox, (event_id, detail_type, detail))
+            row = conn.execute(statement, params).fetchone()
+            assert row is not None
+            detail = {
+                "eventId": str(event_id),
+                "occurredAt": datetime.now(UTC).isoformat(),
+                "id": str(row[0]),
+                "userId": USER,
+                "tags": ["global:jobInfos", f"user:{USER}:jobInfos", f"id:{row[0]}:jobInfos"],
+            }
+            conn.execute(self.OUTBOX, (event_id, detail_type, json.dumps(detail)))
         conn.autocommit = True
-        conn.execute(mark_sent, (event_id,))
+        conn.execute(self.MARK_SENT, (event_id,))
         conn.autocommit = False
+        return row
 
-    def create(_i: int) -> None:
-        mutate(insert_job, (USER, BODY["name"], None, "senior", BODY["description"]), "JobInfoCreated")
+    def calls(self, job_id: str) -> dict[str, Call]:
+        conn = self.conn
+        create_params = (USER, BODY["name"], None, BODY["experienceLevel"], BODY["description"])
 
-    def update(i: int) -> None:
-        mutate(update_job, (f"name {i % 7}", job_id, USER), "JobInfoUpdated")
+        def get(_i: int) -> Any:
+            conn.autocommit = True
+            row = conn.execute(self.SELECT, (job_id, USER)).fetchone()
+            conn.autocommit = False
+            return row
 
-    def get(_i: int) -> None:
-        conn.autocommit = True
-        conn.execute(f"SELECT {JOB_COLUMNS} FROM job_infos WHERE id = %s AND user_id = %s", (job_id, USER)).fetchone()
-        conn.autocommit = False
-
-    for warm in (create, update, get):
-        for i in range(20):
-            warm(i)
-    results = {"create": timed(n, create), "update": timed(n, update), "get": timed(n, get)}
-    conn.close()
-    return {op: percentiles(samples) for op, samples in results.items()}
-
-
-def run_connect_per_invocation(ours: Ours, job_id: str, n: int) -> dict[str, Any]:
-    """Ours, but every checkout opens a new server connection (what module-scope reuse avoids)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
-    from jobprep import db
-
-    reused = db.engine
-    db.engine = create_engine(
-        reused.url,
-        poolclass=NullPool,
-        connect_args={"prepare_threshold": None, "application_name": "job-prep-functions"},
-    )
-    try:
-        return run_ours(ours, n) | {"_job_id": job_id}
-    finally:
-        db.engine.dispose()
-        db.engine = reused
+        return {
+            "create": lambda _i: self._mutate(self.INSERT, create_params, "JobInfoCreated"),
+            "update": lambda i: self._mutate(self.UPDATE, (f"name {i % RENAMES}", job_id, USER), "JobInfoUpdated"),
+            "get": get,
+        }
 
 
-def run_peer(n: int) -> dict[str, Any]:
+def peer_create() -> Call:
+    """The FastAPI + Mangum peer's create, through Mangum with the same HTTP API v2 event."""
     from bench.peer import app as peer
     from jobprep_local.apigw import LocalLambdaContext, http_api_event
     from jobprep_local.template import Route
 
-    peer.events_client = InstantEventBridge  # type: ignore[assignment]
     event = http_api_event(
         Route("POST", "/job-infos"),
         path="/job-infos",
@@ -186,8 +266,83 @@ def run_peer(n: int) -> dict[str, Any]:
         claims={"sub": USER},
     )
     context = LocalLambdaContext("PeerCreateJobInfo")
-    first = peer.handler(event, context)  # type: ignore[arg-type]
-    assert first["statusCode"] == 201, first
-    for _ in range(20):
-        peer.handler(event, context)  # type: ignore[arg-type]
-    return {"create": percentiles(timed(n, lambda _i: peer.handler(event, context)))}  # type: ignore[arg-type]
+    return _expect(201, lambda _i: peer.handler(event, context))  # type: ignore[arg-type]
+
+
+# --- the runs -----------------------------------------------------------------------------
+
+
+def _warm_up(calls: dict[str, Call], times: int) -> None:
+    # First calls pay one-off costs (lazy imports, statement compilation, pydantic schemas).
+    for call in calls.values():
+        for i in range(times):
+            call(i)
+
+
+def run_warm(
+    database_url: str, n: int, block: int, only: Collection[str] | None = None
+) -> dict[str, dict[str, dict[str, float]]]:
+    """{op: {variant: stats}} for create/update/get; the peer implements create only.
+    `only` restricts the variants (e.g. floor and ours, to compare two versions of the code)."""
+    if not _ORIGINAL_CLIENTS:
+        _ORIGINAL_CLIENTS.update(_remember_clients())
+    use_stub_eventbridge()
+    floor = Floor(database_url)
+    per_invocation = ConnectPerInvocation()
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    try:
+        with quiet_stdout():
+            ours, job_id = Ours().calls()
+            floors = floor.calls(job_id)
+            for op in OPS:
+                variants = {
+                    "floor": floors[op],
+                    "ours": ours[op],
+                    "connect_per_invocation": per_invocation.wrap(ours[op]),
+                }
+                if op == "create":
+                    variants["peer"] = peer_create()
+                if only is not None:
+                    variants = {k: v for k, v in variants.items() if k in only}
+                _warm_up(variants, 30)
+                samples = interleaved(variants, n, block)
+                results[op] = {name: stats(s) for name, s in samples.items()}
+    finally:
+        floor.close()
+        per_invocation.engine.dispose()
+    return results
+
+
+def run_publishing(n: int, block: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Ours and the peer publishing for real: boto3 PutEvents over HTTP to a local moto server,
+    interleaved with ours on the stand-in, so the difference is the cost of publishing."""
+    if not _ORIGINAL_CLIENTS:
+        _ORIGINAL_CLIENTS.update(_remember_clients())
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    bus = os.environ["EVENT_BUS_NAME"]
+    with moto_eventbridge(bus), quiet_stdout():
+        use_real_eventbridge()
+        ours, _ = Ours().calls()
+        peer = peer_create()
+
+        def on_stub(call: Call) -> Call:
+            from jobprep import events
+
+            def stubbed(i: int) -> Any:
+                real, events.events_client = events.events_client, _stub_client  # type: ignore[assignment]
+                try:
+                    return call(i)
+                finally:
+                    events.events_client = real
+
+            return stubbed
+
+        for op in ("create", "update"):
+            variants = {"ours, stand-in": on_stub(ours[op]), "ours, moto": ours[op]}
+            if op == "create":
+                variants["peer, moto"] = peer
+            _warm_up(variants, 20)
+            samples = interleaved(variants, n, block)
+            results[op] = {name: stats(s) for name, s in samples.items()}
+    use_stub_eventbridge()
+    return results

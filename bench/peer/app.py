@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -65,7 +65,7 @@ def create_job_info(body: JobInfoCreate, request: Request, response: Response) -
                 source="job-prep.job-infos",
                 detail_type="JobInfoCreated",
                 detail=detail,
-                next_attempt_at=func.now(),
+                next_attempt_at=func.now() + timedelta(seconds=30),  # the relay's grace period, as ours
             )
         )
     events_client().put_events(

@@ -9,16 +9,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.engine import Engine
 
 from jobprep_local.template import PROJECT_ROOT
+from tests import pg
+
+BENCH_DB = "jobprep_bench_smoke"  # its own database on the tests' server, never the developer's bench data
 
 
 @pytest.mark.timeout(600)
-def test_quick_bench_produces_every_section(tmp_path: Path) -> None:
+def test_quick_bench_produces_every_section(tmp_path: Path, database: Engine) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
-    env.pop("DATABASE_URL", None)  # the bench makes its own database on its own embedded server
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
+        [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path), "--database", BENCH_DB],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -26,6 +30,12 @@ def test_quick_bench_produces_every_section(tmp_path: Path) -> None:
         timeout=600,
         check=False,
     )
+    admin = pg.admin_engine(make_url(os.environ["DATABASE_URL"]))
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert (tmp_path / "results.png").read_bytes().startswith(b"\x89PNG")
@@ -38,20 +48,27 @@ def test_quick_bench_produces_every_section(tmp_path: Path) -> None:
     for name in functions:
         # the floor really imports the handler's third-party dependencies
         assert results["cold"][name]["floor_modules"] > 50
-    for variant, ops in {
-        "ours": ("create", "update", "get"),
-        "floor": ("create", "update", "get"),
-        "connect_per_invocation": ("create", "update", "get"),
-        "peer": ("create",),
-    }.items():
-        for op in ops:
-            row = results["warm"][variant][op]
-            assert row["n"] >= 20
+        assert {"sqlalchemy", "psycopg", "pydantic", "aws_lambda_powertools"} <= set(
+            results["cold"][name]["floor_packages"]
+        )
+    variants = {"floor", "ours", "connect_per_invocation"}
+    assert set(results["warm"]) == {"create", "update", "get"}
+    for op, rows in results["warm"].items():
+        assert set(rows) == (variants | {"peer"} if op == "create" else variants)
+        for row in rows.values():
+            assert row["n"] == 40
             assert 0 < row["p50_us"] <= row["p99_us"]
+    assert set(results["publishing"]["create"]) == {"ours, stand-in", "ours, moto", "peer, moto"}
+
     single, many = results["connections"]
     # one server connection per simulated container is a property, not a timing: assert it
-    assert (single["containers"], single["peak_connections"], single["distinct_backends"]) == (1, 1, 1)
-    assert (many["containers"], many["peak_connections"], many["distinct_backends"]) == (2, 2, 2)
+    assert single["connects_per_container"] == [1]
+    assert many["connects_per_container"] == [1, 1]
+    assert (single["peak_connections"], single["distinct_backends"]) == (1, 1)
+    assert (many["peak_connections"], many["distinct_backends"]) == (2, 2)
+    assert single["first_connection_kept"]
+    assert many["first_connection_kept"]
+    assert results["targets"]["one_connection_per_container"]["ok"]
     assert set(results["targets"]) == {
         "cold_worst_ratio",
         "cold_below_peer",
@@ -59,4 +76,4 @@ def test_quick_bench_produces_every_section(tmp_path: Path) -> None:
         "connect_per_invocation_slowdown",
         "one_connection_per_container",
     }
-    assert "Targets" in done.stdout
+    assert "| target | result |" in done.stdout
