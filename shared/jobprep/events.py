@@ -108,15 +108,19 @@ def put_events(events: Sequence[InvalidationEvent]) -> PublishResult:
     return result
 
 
-def publish_after_commit(events: Sequence[InvalidationEvent]) -> PublishResult:
-    """Best effort: the change is already committed, so a failure here only delays delivery."""
+def publish_after_commit(events: Sequence[InvalidationEvent], conn: Connection | None = None) -> PublishResult:
+    """Best effort: the change is already committed, so a failure here only delays delivery.
+    `conn`: the connection the change was committed on, reused (no transaction open on it)."""
     if not events:
         return PublishResult()
     result = put_events(events)
     try:
         # Each UPDATE stands alone (one row's fate does not depend on another's): no transaction needed.
-        with db.autocommit() as conn:
-            record_outcome(conn, result.sent, result.failed)
+        if conn is None:
+            with db.autocommit() as own:
+                record_outcome(own, result.sent, result.failed)
+        else:
+            record_outcome(db.use_autocommit(conn), result.sent, result.failed)
     except Exception:
         # Rows stay pending; the relay publishes them again (consumers de-duplicate on eventId).
         logger.warning("could not record publish outcome", exc_info=True)
@@ -139,8 +143,10 @@ class Mutation:
 
 @contextmanager
 def mutation() -> Iterator[Mutation]:
-    """Change + outbox rows commit together; publishing happens only after the commit."""
-    with db.transaction() as conn:
-        unit = Mutation(conn)
-        yield unit
-    publish_after_commit(unit.events)
+    """Change + outbox rows commit together; publishing happens only after the commit. One
+    checkout for both: the mark-sent UPDATE reuses the connection the change committed on."""
+    with db.connection() as conn:
+        with conn.begin():
+            unit = Mutation(conn)
+            yield unit
+        publish_after_commit(unit.events, conn)

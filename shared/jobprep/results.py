@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
-
-from sqlalchemy.engine import RowMapping
 
 from jobprep.errors import NotFound, PreconditionFailed
 from jobprep.validation import ApiOutput
@@ -33,7 +31,9 @@ class Created(Versioned[T]):
         return cls(model.model_validate(stored["resource"]), stored["version"], replayed=True)
 
 
-def updated_or_raise(row: RowMapping | None, if_match: object | None, still_exists: Callable[[], bool]) -> RowMapping:
+def updated_or_raise(
+    row: Mapping[str, Any] | None, if_match: object | None, still_exists: Callable[[], bool]
+) -> Mapping[str, Any]:
     """An UPDATE ... RETURNING that matched nothing: 412 if only the If-Match version was stale
     (the caller owns the row), otherwise 404."""
     if row is not None:
