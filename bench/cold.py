@@ -30,8 +30,13 @@ def _run(args: list[str], env: dict[str, str], stdin: str = "") -> dict[str, Any
     return result
 
 
-def _stats(samples: list[float]) -> dict[str, float]:
-    return {"min_ms": min(samples) * 1000, "median_ms": statistics.median(samples) * 1000, "runs": len(samples)}
+def _stats(samples: list[float]) -> dict[str, Any]:
+    return {
+        "min_ms": min(samples) * 1000,
+        "median_ms": statistics.median(samples) * 1000,
+        "runs": len(samples),
+        "samples_ms": [round(x * 1000, 1) for x in samples],  # in run order (interleaved with the floor)
+    }
 
 
 def child_env(function_env: dict[str, str]) -> dict[str, str]:

@@ -101,6 +101,9 @@ def markdown(results: dict[str, Any]) -> str:
                 lines.append(
                     f"| {op} | {label} | {row['p50_us']:.0f} | {row['p99_us']:.0f} | {row['p50_us'] / floor:.2f} |"
                 )
+    if results.get("connect"):
+        connect = results["connect"]
+        lines += ["", f"One new server connection (psycopg connect + close): p50 {connect['p50_us']:.0f} µs."]
     if results.get("publishing"):
         lines += ["", "| op | variant | p50 µs | p99 µs |", "|---|---|---:|---:|"]
         for op, variants in results["publishing"].items():
@@ -155,32 +158,44 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.6))
     functions = _functions(results["cold"])
     names = list(functions)
     xs = range(len(names))
     left.bar([x - 0.2 for x in xs], [functions[n]["floor"]["median_ms"] for n in names], 0.4, label="floor")
-    left.bar([x + 0.2 for x in xs], [functions[n]["ours"]["median_ms"] for n in names], 0.4, label="ours")
+    ours = [functions[n]["ours"]["median_ms"] for n in names]
+    left.bar([x + 0.2 for x in xs], ours, 0.4, label="ours")
+    for x, n in zip(xs, names, strict=True):
+        left.annotate(f"{functions[n]['ratio_median']:.2f}", (x + 0.2, ours[x]), ha="center", va="bottom", fontsize=7)
     left.axhline(results["cold"][PEER_KEY]["ours"]["median_ms"], color="red", ls="--", label="FastAPI peer (create)")
     left.set_xticks(list(xs), [n.removesuffix("Function") for n in names], rotation=60, ha="right", fontsize=8)
-    left.set_ylabel("cold init, median ms")
+    left.set_ylabel("cold init, median ms (labels: ours / floor)")
     left.set_title("Cold init vs dependency-import floor")
-    left.legend(fontsize=8)
+    left.set_ylim(top=results["cold"][PEER_KEY]["ours"]["median_ms"] * 1.2)
+    left.legend(fontsize=8, loc="upper left", ncol=3)
 
     width = 0.2
-    for i, (variant, label) in enumerate(VARIANT_LABELS.items()):
-        p50 = [results["warm"][op].get(variant, {}).get("p50_us", 0) for op in OPS]
-        p99 = [results["warm"][op].get(variant, {}).get("p99_us", 0) for op in OPS]
-        positions = [x + (i - 1.5) * width for x in range(len(OPS))]
-        right.bar(positions, p50, width, label=label)
-        right.scatter(positions, p99, marker="_", color="black", s=80, zorder=3)
-    right.scatter([], [], marker="_", color="black", label="p99")
+    colors = dict(zip(VARIANT_LABELS, ("tab:blue", "tab:orange", "tab:green", "tab:red"), strict=True))
+    for x, op in enumerate(OPS):
+        rows = {v: results["warm"][op][v] for v in VARIANT_LABELS if v in results["warm"][op]}
+        floor = rows["floor"]["p50_us"]
+        for i, (variant, row) in enumerate(rows.items()):
+            position = x + (i - (len(rows) - 1) / 2) * width
+            right.bar(position, row["p50_us"], width, color=colors[variant])
+            right.scatter([position], [row["p99_us"]], marker="_", color="black", s=80, zorder=3)
+            label = f"{row['p50_us'] / floor:.2f}"
+            right.annotate(label, (position, row["p50_us"]), ha="center", va="bottom", fontsize=7)
+    handles: list[Any] = [Patch(color=colors[variant], label=label) for variant, label in VARIANT_LABELS.items()]
+    handles.append(Line2D([], [], marker="_", color="black", linestyle="none", markersize=10, label="p99"))
     right.set_xticks(range(len(OPS)), OPS)
     right.set_yscale("log")
-    right.set_ylabel("warm latency, µs (log): bars p50")
+    right.set_ylim(bottom=50)
+    right.set_ylabel("warm latency, p50 µs (log; labels: p50 / floor)")
     right.set_title("Warm invocations (same PostgreSQL, same run)")
-    right.legend(fontsize=8)
+    right.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -313,6 +313,18 @@ def run_warm(
     return results
 
 
+def run_connect(database_url: str, n: int) -> dict[str, float]:
+    """What one new server connection costs on this setup (psycopg connect + close): the price
+    connect-per-invocation pays on every call."""
+    from bench.environment import APP_NAME
+
+    def connect(_i: int) -> None:
+        psycopg.connect(database_url, prepare_threshold=None, application_name=APP_NAME).close()
+
+    _warm_up({"connect": connect}, 5)
+    return stats(interleaved({"connect": connect}, n, n)["connect"])
+
+
 def run_publishing(n: int, block: int) -> dict[str, dict[str, dict[str, float]]]:
     """Ours and the peer publishing for real: boto3 PutEvents over HTTP to a local moto server,
     interleaved with ours on the stand-in, so the difference is the cost of publishing."""

@@ -58,6 +58,7 @@ def test_quick_bench_produces_every_section(tmp_path: Path, database: Engine) ->
         for row in rows.values():
             assert row["n"] == 40
             assert 0 < row["p50_us"] <= row["p99_us"]
+    assert results["connect"]["p50_us"] > 0
     assert set(results["publishing"]["create"]) == {"ours, stand-in", "ours, moto", "peer, moto"}
 
     single, many = results["connections"]
