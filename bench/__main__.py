@@ -36,7 +36,7 @@ def run(config: Config, database_name: str = BENCH_DB) -> dict[str, Any]:
         from bench.cold import measure_cold
         from bench.connections import measure_connections
         from bench.warm import run_connect, run_publishing, run_warm
-        from jobprep import db
+        from jobprep.db import engine as db
         from jobprep_local.template import functions
 
         specs = {k: v for k, v in functions().items() if v.routes}

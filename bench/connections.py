@@ -27,7 +27,7 @@ def _container(database_url: str, invocations: int, ready: Any, go: Any, report:
     from sqlalchemy import event, text
 
     from bench.warm import Ours, quiet_stdout, use_stub_eventbridge
-    from jobprep import db
+    from jobprep.db import engine as db
 
     opened: list[int] = []
     event.listen(db.engine, "connect", lambda dbapi_conn, _record: opened.append(dbapi_conn.info.backend_pid))
@@ -39,7 +39,7 @@ def _container(database_url: str, invocations: int, ready: Any, go: Any, report:
         mix = (calls["create"], calls["update"], calls["get"], calls["get"])
         for i in range(invocations):
             mix[i % 4](i)
-    with db.autocommit() as conn:
+    with db.connect() as conn:
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     report.put({"connects": len(opened), "backend_pids": opened, "final_pid": pid})
 

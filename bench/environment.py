@@ -93,7 +93,7 @@ def clean_process_env() -> None:
 
 def migrate(database_url: str) -> None:
     os.environ.update(function_env(database_url))
-    from jobprep import db
+    from jobprep.db import engine as db
     from jobprep.migrations import upgrade
 
     upgrade(db.engine)

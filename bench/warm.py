@@ -78,7 +78,7 @@ def _stub_client() -> Any:
 def use_stub_eventbridge() -> None:
     """Ours and the peer publish to the in-process stand-in."""
     from bench.peer import app as peer
-    from jobprep import events
+    from jobprep.events import publisher as events
 
     events.events_client = _stub_client  # type: ignore[assignment]
     peer.events_client = _stub_client  # type: ignore[assignment]
@@ -87,7 +87,7 @@ def use_stub_eventbridge() -> None:
 def use_real_eventbridge() -> None:
     """Ours and the peer create their boto3 clients again (honouring AWS_ENDPOINT_URL_EVENTBRIDGE)."""
     from bench.peer import app as peer
-    from jobprep import events
+    from jobprep.events import publisher as events
 
     events.events_client = _ORIGINAL_CLIENTS["ours"]
     peer.events_client = _ORIGINAL_CLIENTS["peer"]
@@ -97,7 +97,7 @@ def use_real_eventbridge() -> None:
 
 def _remember_clients() -> dict[str, Any]:
     from bench.peer import app as peer
-    from jobprep import events
+    from jobprep.events import publisher as events
 
     return {"ours": events.events_client, "peer": peer.events_client}
 
@@ -169,13 +169,13 @@ class ConnectPerInvocation:
     what keeping the engine at module scope avoids."""
 
     def __init__(self) -> None:
-        from jobprep import db
+        from jobprep.db import engine as db
         from jobprep.config import get_settings
 
         self.engine = db.build_engine(get_settings())
 
     def wrap(self, call: Call) -> Call:
-        from jobprep import db
+        from jobprep.db import engine as db
 
         def per_invocation(i: int) -> Any:
             pooled, db.engine = db.engine, self.engine
@@ -338,7 +338,7 @@ def run_publishing(n: int, block: int) -> dict[str, dict[str, dict[str, float]]]
         peer = peer_create()
 
         def on_stub(call: Call) -> Call:
-            from jobprep import events
+            from jobprep.events import publisher as events
 
             def stubbed(i: int) -> Any:
                 real, events.events_client = events.events_client, _stub_client  # type: ignore[assignment]

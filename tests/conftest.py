@@ -46,7 +46,7 @@ def database() -> Iterator[Engine]:
         server = pg.start_embedded(pg.embedded_pgdata())
     url = pg.server_url()
     pg.recreate_database(url, pg.TEST_DB)
-    from jobprep import db
+    from jobprep.db import engine as db
     from jobprep.migrations import upgrade
 
     upgrade(db.engine)
@@ -91,7 +91,7 @@ class EventSink:
 def aws() -> Iterator[None]:
     from moto import mock_aws
 
-    from jobprep.events import events_client
+    from jobprep.events.publisher import events_client
 
     with mock_aws():
         events_client.cache_clear()  # a client created inside this mock

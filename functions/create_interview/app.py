@@ -6,9 +6,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import IdempotencyKey, created, current_caller, entrypoint, make_resolver, metrics
+from jobprep.api import responses
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.request import IdempotencyKey, caller, path_id
+from jobprep.api.resolver import make_resolver
 from jobprep.interviews.schemas import InterviewCreate, InterviewOut
 from jobprep.interviews.service import create_interview
+from jobprep.observability import metrics
 
 app = make_resolver()
 
@@ -24,13 +28,13 @@ def create(
     body: Annotated[InterviewCreate | None, Body()] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Any]:
-    caller = current_caller(app)
+    who = caller(app)
     # All fields have defaults, so an empty body starts an interview, as the original app did.
     data = body if body is not None else InterviewCreate()
-    result = create_interview(caller.user_id, caller.features, jobInfoId, data, idempotency_key)
+    result = create_interview(who.user_id, who.features, path_id(jobInfoId), data, idempotency_key)
     if not result.replayed:
         metrics.add_metric(name="InterviewCreated", unit=MetricUnit.Count, value=1)
-    return created(result, f"/interviews/{result.resource.id}")
+    return responses.created(result, f"/interviews/{result.resource.id}")
 
 
 lambda_handler = entrypoint(app)

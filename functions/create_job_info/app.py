@@ -6,9 +6,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import IdempotencyKey, created, current_caller, entrypoint, make_resolver, metrics
+from jobprep.api import responses
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.request import IdempotencyKey, caller
+from jobprep.api.resolver import make_resolver
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut
 from jobprep.job_infos.service import create_job_info
+from jobprep.observability import metrics
 
 app = make_resolver()
 
@@ -20,11 +24,10 @@ app = make_resolver()
     tags=["job infos"],
 )
 def create(body: Annotated[JobInfoCreate, Body()], idempotency_key: IdempotencyKey = None) -> Response[Any]:
-    caller = current_caller(app)
-    result = create_job_info(caller.user_id, body, idempotency_key)
+    result = create_job_info(caller(app).user_id, body, idempotency_key)
     if not result.replayed:
         metrics.add_metric(name="JobInfoCreated", unit=MetricUnit.Count, value=1)
-    return created(result, f"/job-infos/{result.resource.id}")
+    return responses.created(result, f"/job-infos/{result.resource.id}")
 
 
 lambda_handler = entrypoint(app)

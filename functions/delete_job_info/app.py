@@ -5,8 +5,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import IfMatch, current_caller, entrypoint, make_resolver, metrics, no_content, parse_if_match
-from jobprep.job_infos.service import delete_job_info
+from jobprep.api import responses
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.request import IfMatch, caller, parse_if_match, path_id
+from jobprep.api.resolver import make_resolver
+from jobprep.cascades.service import delete_job_info
+from jobprep.observability import metrics
 
 app = make_resolver()
 
@@ -18,10 +22,9 @@ app = make_resolver()
     tags=["job infos"],
 )
 def delete(jobInfoId: str, if_match: IfMatch = None) -> Response[Any]:  # noqa: N803
-    caller = current_caller(app)
-    delete_job_info(caller.user_id, jobInfoId, parse_if_match(if_match))
+    delete_job_info(caller(app).user_id, path_id(jobInfoId), parse_if_match(if_match))
     metrics.add_metric(name="JobInfoDeleted", unit=MetricUnit.Count, value=1)
-    return no_content()
+    return responses.no_content()
 
 
 lambda_handler = entrypoint(app)

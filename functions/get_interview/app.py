@@ -4,7 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from jobprep.http import current_caller, entrypoint, make_resolver, versioned
+from jobprep.api import responses
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.request import caller, path_id
+from jobprep.api.resolver import make_resolver
 from jobprep.interviews.schemas import InterviewOut
 from jobprep.interviews.service import get_interview
 
@@ -18,8 +21,7 @@ app = make_resolver()
     tags=["interviews"],
 )
 def get(interviewId: str) -> Response[Any]:  # noqa: N803 - the route's parameter name
-    caller = current_caller(app)
-    return versioned(get_interview(caller.user_id, interviewId))
+    return responses.resource(get_interview(caller(app).user_id, path_id(interviewId)))
 
 
 lambda_handler = entrypoint(app)

@@ -4,7 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from jobprep.http import current_caller, entrypoint, make_resolver, versioned
+from jobprep.api import responses
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.request import caller, path_id
+from jobprep.api.resolver import make_resolver
 from jobprep.job_infos.schemas import JobInfoOut
 from jobprep.job_infos.service import get_job_info
 
@@ -18,8 +21,7 @@ app = make_resolver()
     tags=["job infos"],
 )
 def get(jobInfoId: str) -> Response[Any]:  # noqa: N803 - the route's parameter name
-    caller = current_caller(app)
-    return versioned(get_job_info(caller.user_id, jobInfoId))
+    return responses.resource(get_job_info(caller(app).user_id, path_id(jobInfoId)))
 
 
 lambda_handler = entrypoint(app)

@@ -5,10 +5,14 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from jobprep.http import current_caller, entrypoint, make_resolver, ok
+from jobprep.api import responses
+from jobprep.api.cursor import CURSOR_MAX, decode_cursor
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.request import caller, path_id
+from jobprep.api.resolver import make_resolver
 from jobprep.interviews.schemas import InterviewPage
 from jobprep.interviews.service import list_interviews
-from jobprep.pagination import CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT
+from jobprep.keyset import DEFAULT_LIMIT, MAX_LIMIT
 
 app = make_resolver()
 
@@ -24,8 +28,8 @@ def list_(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
 ) -> Response[Any]:
-    caller = current_caller(app)
-    return ok(list_interviews(caller.user_id, jobInfoId, limit, cursor))
+    items, next_page = list_interviews(caller(app).user_id, path_id(jobInfoId), limit, decode_cursor(cursor))
+    return responses.page(items, next_page)
 
 
 lambda_handler = entrypoint(app)

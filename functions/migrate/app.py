@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobprep import db
-from jobprep.http import logger
+from jobprep.db import engine as db
 from jobprep.migrations import upgrade
+from jobprep.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)

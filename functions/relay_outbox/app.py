@@ -6,8 +6,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobprep.http import logger, metrics
-from jobprep.relay import relay_pending
+from jobprep.events.relay import relay_pending
+from jobprep.observability import logger, metrics
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -16,4 +16,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = relay_pending(context.get_remaining_time_in_millis)
     metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=report.sent)
     metrics.add_metric(name="OutboxEventsFailed", unit=MetricUnit.Count, value=report.failed)
+    metrics.add_metric(name="OutboxOldestPendingAge", unit=MetricUnit.Seconds, value=report.oldest_pending_seconds)
     return asdict(report)

@@ -6,9 +6,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.http import IfMatch, current_caller, entrypoint, make_resolver, metrics, parse_if_match, versioned
+from jobprep.api import responses
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.request import IfMatch, caller, parse_if_match, path_id
+from jobprep.api.resolver import make_resolver
 from jobprep.job_infos.schemas import JobInfoOut, JobInfoUpdate
 from jobprep.job_infos.service import update_job_info
+from jobprep.observability import metrics
 
 app = make_resolver()
 
@@ -24,10 +28,10 @@ def update(
     body: Annotated[JobInfoUpdate, Body()],
     if_match: IfMatch = None,
 ) -> Response[Any]:
-    caller = current_caller(app)
-    result = update_job_info(caller.user_id, jobInfoId, body, parse_if_match(if_match))
-    metrics.add_metric(name="JobInfoUpdated", unit=MetricUnit.Count, value=1)
-    return versioned(result)
+    result = update_job_info(caller(app).user_id, path_id(jobInfoId), body, parse_if_match(if_match))
+    if result.changed:
+        metrics.add_metric(name="JobInfoUpdated", unit=MetricUnit.Count, value=1)
+    return responses.resource(result)
 
 
 lambda_handler = entrypoint(app)

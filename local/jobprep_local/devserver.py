@@ -91,9 +91,9 @@ class DevRuntime:
         database_url, self._pg = start_database(config.data_dir)
         self.bus = LocalEventBus(BUS_NAME, config.webhook_url)
         self.bus.start()
-        # Before any function module is imported: jobprep.db builds its engine from the environment.
+        # Before any function module is imported: jobprep.db.engine builds its engine from the environment.
         os.environ.update(function_environment(database_url, self.bus))
-        from jobprep import db
+        from jobprep.db import engine as db
         from jobprep.migrations import upgrade
 
         upgrade(db.engine)

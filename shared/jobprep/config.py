@@ -33,6 +33,8 @@ class Settings(BaseModel):
     rate_limit_capacity: int = Field(default=12, ge=1, alias="RATE_LIMIT_CAPACITY")
     rate_limit_refill_per_day: float = Field(default=4.0, gt=0, alias="RATE_LIMIT_REFILL_PER_DAY")
 
+    # How long the function that made a change has to publish its event before the relay may.
+    outbox_inline_grace_seconds: int = Field(default=120, ge=1, le=3600, alias="OUTBOX_INLINE_GRACE_SECONDS")
     outbox_batch_size: int = Field(default=10, ge=1, le=10, alias="OUTBOX_BATCH_SIZE")
     outbox_retention_hours: int = Field(default=72, ge=1, alias="OUTBOX_RETENTION_HOURS")
     idempotency_ttl_hours: int = Field(default=24, ge=1, alias="IDEMPOTENCY_TTL_HOURS")

@@ -1,4 +1,4 @@
-"""Domain errors. They carry no HTTP knowledge: jobprep.http maps each type to a status."""
+"""Domain errors. They carry no HTTP knowledge: jobprep.api.errors maps each type to a status."""
 
 from __future__ import annotations
 
@@ -62,3 +62,10 @@ class DatabaseUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     message = "The database is unavailable, retry shortly"
     retry_after_seconds = 5
+
+
+class Contended(DatabaseUnavailable):
+    """A row kept changing under a conditional update (in practice it never takes three tries)."""
+
+    message = "The resource is being changed concurrently, retry shortly"
+    retry_after_seconds = 1

@@ -1,19 +1,33 @@
 """Per-user token bucket kept in PostgreSQL (the original app used Arcjet's tokenBucket).
 
-Refill is continuous (capacity 12, 4 tokens per day by default). Taking a token is a
-single upsert: concurrent requests serialize on the bucket row, and because it runs in
-the caller's transaction a request that fails later gives its token back.
+Refill is continuous (capacity 12, 4 tokens per day by default). Taking a token is an upsert
+CTE inside the creating statement: concurrent requests serialize on the bucket row, and a
+statement that fails later (or does not get past its checks) takes no token.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from sqlalchemy import Column, Connection, DateTime, Float, PrimaryKeyConstraint, String, Table, text
+from sqlalchemy import (
+    CTE,
+    Column,
+    ColumnElement,
+    DateTime,
+    Float,
+    PrimaryKeyConstraint,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert
 
-from jobprep.errors import RateLimited
-from jobprep.job_infos.models import USER_ID_MAX
-from jobprep.metadata import metadata
+from jobprep.db.metadata import metadata
+from jobprep.identity import USER_ID_MAX
 
 rate_limit_buckets = Table(
     "rate_limit_buckets",
@@ -25,28 +39,46 @@ rate_limit_buckets = Table(
     PrimaryKeyConstraint("user_id", "bucket"),
 )
 
-# GREATEST(...): a transaction that started earlier (older now()) than the last refill must
+_b = rate_limit_buckets.c
+_OWNER = bindparam("owner_id", type_=String)
+_BUCKET = bindparam("bucket", type_=String)
+_CAPACITY = bindparam("capacity", type_=Float)
+_PER_SECOND = bindparam("per_second", type_=Float)
+
+# GREATEST(0, ...): a transaction that started earlier (older now()) than the last refill must
 # not see negative elapsed time and drain the bucket.
-_REFILLED = (
-    "LEAST(CAST(:capacity AS double precision), b.tokens"
-    " + GREATEST(0, EXTRACT(EPOCH FROM now() - b.refilled_at)) * :per_second)"
+_REFILLED = func.least(
+    _CAPACITY, _b.tokens + func.greatest(0, func.extract("epoch", func.now() - _b.refilled_at)) * _PER_SECOND
 )
-_TAKE = text(
-    f"""
-    INSERT INTO rate_limit_buckets AS b (user_id, bucket, tokens, refilled_at)
-    VALUES (:user_id, :bucket, :capacity - 1, now())
-    ON CONFLICT (user_id, bucket) DO UPDATE
-        SET tokens = {_REFILLED} - 1, refilled_at = GREATEST(b.refilled_at, now())
-        WHERE {_REFILLED} >= 1
-    RETURNING tokens
-    """
-)
-_PEEK = text(f"SELECT {_REFILLED} AS tokens FROM rate_limit_buckets AS b WHERE user_id = :user_id AND bucket = :bucket")
 
 
-def take_token(conn: Connection, user_id: str, bucket: str, *, capacity: int, refill_per_day: float) -> None:
-    params = {"user_id": user_id, "bucket": bucket, "capacity": capacity, "per_second": refill_per_day / 86_400}
-    if conn.execute(_TAKE, params).first() is not None:
-        return
-    tokens = conn.execute(_PEEK, params).scalar_one()
-    raise RateLimited(retry_after_seconds=max(1, math.ceil((1 - tokens) / params["per_second"])))
+def params(user_id: str, bucket: str, *, capacity: int, refill_per_day: float) -> dict[str, Any]:
+    return {"owner_id": user_id, "bucket": bucket, "capacity": capacity, "per_second": refill_per_day / 86_400}
+
+
+def take(gate: Select[Any]) -> CTE:
+    """Takes one token for each row `gate` yields (one, or none when an earlier check failed);
+    returns the row only if a token was there to take."""
+    return (
+        insert(rate_limit_buckets)
+        .from_select(
+            ["user_id", "bucket", "tokens", "refilled_at"],
+            gate.with_only_columns(_OWNER, _BUCKET, _CAPACITY - 1, func.now(), maintain_column_froms=True),
+        )
+        .on_conflict_do_update(
+            index_elements=[_b.user_id, _b.bucket],
+            set_={"tokens": _REFILLED - 1, "refilled_at": func.greatest(_b.refilled_at, func.now())},
+            where=_REFILLED >= 1,
+        )
+        .returning(_b.tokens)
+        .cte("token")
+    )
+
+
+def tokens_left() -> ColumnElement[Any]:
+    """The bucket as this statement found it (NULL: never used), for Retry-After."""
+    return select(_REFILLED).where(_b.user_id == _OWNER, _b.bucket == _BUCKET).scalar_subquery()
+
+
+def retry_after_seconds(tokens: float, refill_per_day: float) -> int:
+    return max(1, math.ceil((1 - tokens) / (refill_per_day / 86_400)))

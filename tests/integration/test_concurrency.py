@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from jobprep import db
+from jobprep.config import get_settings
+from jobprep.db import engine as db
 from jobprep.errors import PreconditionFailed, RateLimited
 from jobprep.interviews.schemas import InterviewCreate
 from jobprep.interviews.service import create_interview
@@ -27,9 +28,8 @@ UNLIMITED = frozenset({"unlimited_interviews"})
 
 @pytest.fixture
 def containers(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    wide = create_engine(
-        db.engine.url, pool_size=64, max_overflow=0, pool_pre_ping=True, connect_args={"prepare_threshold": None}
-    )
+    # Many containers at once: the same engine configuration, with a connection per thread.
+    wide = db.build_engine(get_settings(), pool_size=64)
     monkeypatch.setattr(db, "engine", wide)
     yield
     wide.dispose()
@@ -60,7 +60,7 @@ def test_50_concurrent_read_modify_write_updates_lose_nothing(
     job = create_job_info(
         "alice", JobInfoCreate.model_validate({"name": "n", "experienceLevel": "junior", "description": "-"})
     )
-    job_id = str(job.resource.id)
+    job_id = job.resource.id
     attempts = [0] * 50
 
     def append_line(i: int) -> int:
@@ -91,7 +91,7 @@ def test_50_concurrent_blind_updates_are_each_atomic(containers: None, clean_db:
     job = create_job_info(
         "alice", JobInfoCreate.model_validate({"name": "n", "experienceLevel": "junior", "description": "-"})
     )
-    job_id = str(job.resource.id)
+    job_id = job.resource.id
     results = run_concurrently(
         50, lambda i: update_job_info("alice", job_id, JobInfoUpdate.model_validate({"name": f"name {i}"})).version
     )
@@ -110,7 +110,7 @@ def test_concurrent_idempotent_retries_create_exactly_one(
     assert len({r.resource.id for r in created}) == 1
     assert sum(not r.replayed for r in created) == 1
 
-    job_id = str(created[0].resource.id)
+    job_id = created[0].resource.id
     ivs = run_concurrently(16, lambda i: create_interview("alice", UNLIMITED, job_id, InterviewCreate(), "iv-key"))
     assert len({r.resource.id for r in ivs if not isinstance(r, BaseException)}) == 1
     with clean_db.connect() as conn:
@@ -124,7 +124,7 @@ def test_token_bucket_is_safe_under_concurrency(containers: None, clean_db: Engi
     job = create_job_info(
         "alice", JobInfoCreate.model_validate({"name": "n", "experienceLevel": "senior", "description": "-"})
     )
-    job_id = str(job.resource.id)
+    job_id = job.resource.id
     results: list[Any] = run_concurrently(30, lambda i: create_interview("alice", UNLIMITED, job_id, InterviewCreate()))
     limited = [r for r in results if isinstance(r, RateLimited)]
     others = [r for r in results if isinstance(r, BaseException) and not isinstance(r, RateLimited)]

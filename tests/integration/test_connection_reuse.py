@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from jobprep import db
+from jobprep.db import engine as db
 from jobprep_local.invoke import LocalApi
 from tests.integration.conftest import ApiClient
 

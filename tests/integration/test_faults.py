@@ -4,16 +4,20 @@ middle of a transaction. Expect 503 + Retry-After, no partial writes, recovery w
 from __future__ import annotations
 
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from jobprep import db
+from jobprep import unit_of_work
 from jobprep.config import get_settings
+from jobprep.db import engine as db
 from jobprep.migrations import upgrade
 from tests import pg
 from tests.integration.conftest import ApiClient, snapshot
@@ -98,41 +102,73 @@ def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServ
     assert len(api.get("/job-infos").json()["items"]) == 6
 
 
-KILL_BEFORE = "INSERT INTO outbox"
+def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:
+    """The app's backend pid once it is blocked on a lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with admin.connect() as conn:
+            pid = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'job-prep-functions'"
+                    " AND datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        if pid is not None:
+            return int(pid)
+        time.sleep(0.02)
+    raise AssertionError("the mutation never blocked on the outbox row")
 
 
 @pytest.mark.parametrize(
     "mutation",
     ["create_job_info", "update_job_info", "delete_job_info", "create_interview", "update_interview"],
 )
-def test_connection_killed_halfway_through_a_mutation(api: ApiClient, clean_db: Engine, mutation: str) -> None:
-    """The change is written, then the connection dies before its outbox row: all or nothing."""
+def test_connection_killed_halfway_through_a_mutation(
+    api: ApiClient, clean_db: Engine, mutation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change is written, then the connection dies before its outbox row: all or nothing.
+
+    The mutation is one statement whose outbox INSERT reads from the change's CTE, so it runs
+    after the change. An uncommitted outbox row with the event id the statement will use makes
+    that INSERT wait on the primary key, mid-statement; then its backend is terminated."""
     job = api.create_job_info()
     interview = api.create_interview(job["id"])
     before = snapshot(clean_db)
 
-    def kill_own_backend(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith(KILL_BEFORE):
-            with clean_db.connect() as admin:
-                admin.execute(
-                    text("SELECT pg_terminate_backend(:pid)"),
-                    {"pid": conn.connection.dbapi_connection.info.backend_pid},
-                )
-
-    event.listen(db.engine, "before_cursor_execute", kill_own_backend)
+    event_id = uuid4()
+    monkeypatch.setattr(unit_of_work, "event_params", lambda: {"event_id": event_id, "occurred_at": "now"})
+    blocker = clean_db.connect().execution_options(isolation_level="READ COMMITTED")
+    blocker.begin()
+    blocker.execute(
+        text(
+            "INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at)"
+            " VALUES (:id, 'test', 'Blocker', '{}', now())"
+        ),
+        {"id": event_id},
+    )
+    call = {
+        "create_job_info": lambda: api.post(
+            "/job-infos", {"name": "x", "experienceLevel": "junior", "description": "d"}
+        ),
+        "update_job_info": lambda: api.patch(f"/job-infos/{job['id']}", {"name": "x"}),
+        "delete_job_info": lambda: api.delete(f"/job-infos/{job['id']}"),
+        "create_interview": lambda: api.post(f"/job-infos/{job['id']}/interviews", {}),
+        "update_interview": lambda: api.patch(f"/interviews/{interview['id']}", {"feedback": "x"}),
+    }[mutation]
+    responses: list[Any] = []
+    worker = threading.Thread(target=lambda: responses.append(call()))
+    worker.start()
     try:
-        response = {
-            "create_job_info": lambda: api.post(
-                "/job-infos", {"name": "x", "experienceLevel": "junior", "description": "d"}
-            ),
-            "update_job_info": lambda: api.patch(f"/job-infos/{job['id']}", {"name": "x"}),
-            "delete_job_info": lambda: api.delete(f"/job-infos/{job['id']}"),
-            "create_interview": lambda: api.post(f"/job-infos/{job['id']}/interviews", {}),
-            "update_interview": lambda: api.patch(f"/interviews/{interview['id']}", {"feedback": "x"}),
-        }[mutation]()
+        pid = wait_for_lock_wait(clean_db)
+        with clean_db.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        worker.join(30)
     finally:
-        event.remove(db.engine, "before_cursor_execute", kill_own_backend)
+        blocker.rollback()
+        blocker.close()
+        worker.join(30)
 
+    [response] = responses
     assert_unavailable(response)
     assert snapshot(clean_db) == before
     assert api.get(f"/job-infos/{job['id']}").status == 200, "the next invocation reconnects"

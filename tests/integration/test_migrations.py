@@ -5,9 +5,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from jobprep import db
+from jobprep.db import engine as db
 from jobprep.migrations import downgrade, upgrade
-from jobprep.migrations.env_tables import metadata
+from jobprep.migrations.target import metadata
 
 
 def test_migrated_schema_matches_the_tables(database: Engine) -> None:

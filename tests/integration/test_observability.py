@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jobprep.http import logger
+from jobprep.observability import logger
 from jobprep_local.apigw import http_api_event
 from jobprep_local.template import load_module
 from tests.integration.conftest import ApiClient

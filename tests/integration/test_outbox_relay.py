@@ -12,11 +12,11 @@ from botocore.exceptions import EndpointConnectionError
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from jobprep import events as events_module
-from jobprep.relay import relay_pending
+from jobprep.events import publisher as events_module
+from jobprep.events.relay import relay_pending
 from jobprep_local.invoke import LocalApi
 from tests.conftest import EventSink
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, settle_receipts
 
 FOREVER = lambda: 60_000  # noqa: E731 - remaining-time callback of a fresh invocation
 
@@ -52,6 +52,7 @@ def flaky(event_sink: EventSink, monkeypatch: pytest.MonkeyPatch) -> FlakyEventB
 
 
 def outbox_state(engine: Engine) -> Counter[str]:
+    settle_receipts()
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT CASE WHEN sent_at IS NULL THEN 'pending' ELSE 'sent' END FROM outbox"))
         return Counter(rows.scalars())
@@ -119,6 +120,7 @@ def test_partial_failures_are_not_success(
         api.patch(f"/job-infos/{job['id']}", {"name": "renamed"})
     sent_now = Counter(e["detail"]["id"] for e in event_sink.drain() if e["detail-type"] == "JobInfoUpdated")
     assert set(sent_now) == {j["id"] for j in even}
+    settle_receipts()
     with clean_db.connect() as conn:
         failed = conn.execute(
             text(
@@ -189,7 +191,8 @@ def test_purge_removes_only_old_sent_rows_and_expired_keys(
 def test_backoff_grows_exponentially_with_jitter_and_is_capped(
     api: ApiClient, flaky: FlakyEventBridge, clean_db: Engine
 ) -> None:
-    from jobprep import db, outbox
+    from jobprep.db import engine as db
+    from jobprep.events import outbox
 
     flaky.down = True
     api.create_job_info()

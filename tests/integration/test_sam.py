@@ -34,7 +34,7 @@ def test_sam_build_without_docker(tmp_path: Path) -> None:
     assert "Build Succeeded" in result.stdout + result.stderr
 
     layer = build / "SharedLayer" / "python"
-    assert (layer / "jobprep" / "db.py").is_file()
+    assert (layer / "jobprep" / "db" / "engine.py").is_file()
     assert (layer / "jobprep" / "migrations" / "versions" / "0001_initial.py").is_file()
     assert not (layer / "boto3").exists(), "boto3 comes from the Lambda runtime"
     # binary wheels for the Lambda platform, not for this machine

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from jobprep.interviews.models import FEEDBACK_MAX, HUME_CHAT_ID_MAX
-from jobprep.job_infos.models import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from jobprep.interviews.tables import FEEDBACK_MAX, HUME_CHAT_ID_MAX
+from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
 

@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from sqlalchemy import event
 
 from jobprep.config import Settings
-from jobprep.db import _credentials_hook, _on_checkout, build_engine, database_url
+from jobprep.db.credentials import database_url
+from jobprep.db.credentials import password_provider as _credentials_hook
+from jobprep.db.engine import _on_checkout, build_engine
 
 AWS_DB = {"EVENT_BUS_NAME": "bus", "DB_HOST": "proxy.example.internal", "DB_USER": "app", "DB_NAME": "jobprep"}
 

@@ -4,9 +4,11 @@ from uuid import UUID
 
 import pytest
 
+from jobprep.api.cursor import decode_cursor, encode_cursor
+from jobprep.api.request import parse_if_match
 from jobprep.errors import InvalidInput
-from jobprep.http import _features, parse_if_match
-from jobprep.pagination import decode_cursor, encode_cursor
+from jobprep.identity import plan_features as _features
+from jobprep.keyset import Position
 
 
 @pytest.mark.parametrize(
@@ -40,8 +42,8 @@ def test_plan_features_claim_forms(claim: Any, expected: set[str]) -> None:
 
 
 def test_cursor_round_trip() -> None:
-    row = {"created_at": datetime(2026, 11, 24, 12, 0, 0, 123456, tzinfo=UTC), "id": UUID(int=7)}
-    assert decode_cursor(encode_cursor(row)) == (row["created_at"], row["id"])  # type: ignore[arg-type]
+    position = Position(datetime(2026, 11, 24, 12, 0, 0, 123456, tzinfo=UTC), UUID(int=7))
+    assert decode_cursor(encode_cursor(position)) == position
 
 
 @pytest.mark.parametrize("cursor", ["", "not-base64!", "W10", "WyJ4IiwieSJd", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwiMSJd"])

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from jobprep.interviews.schemas import InterviewCreate, InterviewUpdate
-from jobprep.job_infos.models import DESCRIPTION_MAX, NAME_MAX
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
+from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX
 
 VALID = {"name": "Role", "experienceLevel": "mid-level", "description": "Python"}
 

@@ -1,101 +1,220 @@
-"""SQL for interviews. Ownership goes through the parent job info's user id.
-
-Statements are built once at import with bind parameters and run through jobprep.db's
-compiled-once path (see job_infos.repository).
-"""
+"""SQL for interviews: one statement per operation. Ownership goes through the parent job
+info's user id (interviews have no user column, as in the original schema)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Connection, Integer, Update, any_, bindparam, func, insert, select, update
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.sql.dml import ReturningInsert
-
-from jobprep import db
-from jobprep.interviews.models import interviews
-from jobprep.job_infos.models import job_infos
-from jobprep.pagination import paginate
-
-_COLUMNS = (
-    interviews.c.id,
-    interviews.c.job_info_id,
-    interviews.c.duration,
-    interviews.c.hume_chat_id,
-    interviews.c.feedback,
-    interviews.c.version,
-    interviews.c.created_at,
-    interviews.c.updated_at,
+from sqlalchemy import (
+    CTE,
+    Boolean,
+    Row,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    select,
+    true,
 )
 
+from jobprep import cache_tags, create_once, rate_limit, unit_of_work, versioned_update
+from jobprep.errors import Contended
+from jobprep.events import outbox
+from jobprep.interviews.tables import interviews
+from jobprep.job_infos.tables import job_infos
+from jobprep.keyset import Position, page_query, split_page
+
+SOURCE = "job-prep.interviews"
+COLUMNS = ("id", "job_info_id", "duration", "hume_chat_id", "feedback", "version", "created_at", "updated_at")
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewRecord:
+    id: UUID
+    job_info_id: UUID
+    duration: str
+    hume_chat_id: str | None
+    feedback: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> InterviewRecord:
+        m = row._mapping
+        return cls(*(m[c] for c in COLUMNS))
+
+
+_OWNER = bindparam("owner_id", type_=String)
+_JOB_INFO = bindparam("job_info_id", type_=Uuid)
+_cols = [interviews.c[c] for c in COLUMNS]
 _owner_join = interviews.join(job_infos, interviews.c.job_info_id == job_infos.c.id)
-_OWNER = job_infos.c.user_id == bindparam("owner_id")
-
-_GET = select(*_COLUMNS).select_from(_owner_join).where(interviews.c.id == bindparam("interview_id"), _OWNER)
-_COUNT_COMPLETED = select(func.count()).select_from(_owner_join).where(_OWNER, interviews.c.hume_chat_id.is_not(None))
-
-
-@cache
-def _insert_statement(columns: frozenset[str]) -> ReturningInsert[Any]:
-    """One statement per set of inserted columns (the create model's fields), built on first use."""
-    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns | {"job_info_id"})}
-    return insert(interviews).values(values).returning(*_COLUMNS)
+_GET = (
+    select(*_cols)
+    .select_from(_owner_join)
+    .where(interviews.c.id == bindparam("interview_id", type_=Uuid), job_infos.c.user_id == _OWNER)
+)
+_OWNED_JOB_INFO = select(job_infos.c.id).where(job_infos.c.id == _JOB_INFO, job_infos.c.user_id == _OWNER)
 
 
-@cache
-def _update_statement(columns: frozenset[str], guarded: bool) -> Update:
-    stmt = update(interviews).where(
-        interviews.c.id == bindparam("interview_id"), interviews.c.job_info_id == job_infos.c.id, _OWNER
+def _event(rows: CTE, detail_type: str) -> CTE:
+    return outbox.enqueue(
+        rows,
+        source=SOURCE,
+        detail_type=detail_type,
+        resource_id=rows.c.id,
+        user_id=_OWNER,
+        job_info_id=rows.c.job_info_id,
+        tags=cache_tags.as_json(cache_tags.interview_tags(rows.c.id, rows.c.job_info_id)),
     )
-    if guarded:  # = ANY(array): one compiled statement for any number of ETags (IN would expand per call)
-        stmt = stmt.where(interviews.c.version == any_(bindparam("if_match", type_=ARRAY(Integer))))
-    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in sorted(columns)}
-    values.update(version=interviews.c.version + 1, updated_at=func.now())
-    return stmt.values(values).returning(*_COLUMNS)
 
 
-def insert_interview(conn: Connection, job_info_id: UUID, values: dict[str, Any]) -> dict[str, Any]:
-    row = db.fetch_one(conn, _insert_statement(frozenset(values)), {"job_info_id": job_info_id, **values})
-    assert row is not None  # INSERT ... RETURNING always returns the row
-    return row
+def get(user_id: str, interview_id: UUID) -> InterviewRecord | None:
+    rows = unit_of_work.read(_GET, {"interview_id": interview_id, "owner_id": user_id})
+    return InterviewRecord.of(rows[0]) if rows else None
 
 
-def get_interview(conn: Connection, user_id: str, interview_id: UUID) -> dict[str, Any] | None:
-    return db.fetch_one(conn, _GET, {"interview_id": interview_id, "owner_id": user_id})
+def page(
+    user_id: str, job_info_id: UUID, limit: int, after: Position | None
+) -> tuple[Sequence[InterviewRecord], Position | None] | None:
+    """A page of the job info's interviews, or None when the job info is not the caller's
+    (one statement: the owner row, left-joined to the page)."""
+    owner = _OWNED_JOB_INFO.cte("owner")
+    items = page_query(select(*_cols).where(interviews.c.job_info_id == owner.c.id), interviews, limit, after).lateral(
+        "items"
+    )
+    stmt = (
+        select(owner.c.id.label("owner"), *items.c)
+        .select_from(owner.outerjoin(items, true()))
+        .order_by(items.c.created_at.desc(), items.c.id.desc())
+    )
+    rows = unit_of_work.read(stmt, {"job_info_id": job_info_id, "owner_id": user_id})
+    if not rows:
+        return None
+    records = [InterviewRecord.of(r) for r in rows if r.id is not None]
+    return split_page(records, limit, lambda r: Position(r.created_at, r.id))
 
 
-def list_interviews(
-    conn: Connection, user_id: str, job_info_id: UUID, limit: int, cursor: str | None
-) -> Sequence[RowMapping]:
-    stmt = paginate(
-        select(*_COLUMNS)
+def _plan_allows() -> Any:
+    """The original canCreateInterview: unlimited, or one interview that reached Hume."""
+    completed = (
+        select(func.count())
         .select_from(_owner_join)
-        .where(interviews.c.job_info_id == job_info_id, job_infos.c.user_id == user_id),
-        interviews,
-        limit,
-        cursor,
+        .where(job_infos.c.user_id == _OWNER, interviews.c.hume_chat_id.is_not(None))
+        .scalar_subquery()
     )
-    return conn.execute(stmt).mappings().all()
+    return case(
+        (bindparam("unlimited", type_=Boolean), true()),
+        (bindparam("one_interview", type_=Boolean), completed < 1),
+        else_=false(),
+    )
 
 
-def update_interview(
-    conn: Connection,
+@cache
+def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
+    """Ownership, plan, rate-limit token, insert and outbox row: checked and done in that order
+    by one statement; each step only runs when the one before it let the request through."""
+    names = sorted(fields)
+    prior = create_once.prior() if once else None
+    owned = _OWNED_JOB_INFO if prior is None else _OWNED_JOB_INFO.where(create_once.no_prior(prior))
+    owner = owned.cte("owner")
+    plan = select(_plan_allows().label("allowed")).cte("plan")
+    token = rate_limit.take(select(owner.c.id).where(select(plan.c.allowed).scalar_subquery()))
+    created = (
+        interviews.insert()
+        .from_select(
+            ["job_info_id", *names],
+            select(owner.c.id, *(bindparam(n, type_=interviews.c[n].type) for n in names)).select_from(
+                owner.join(token, true())
+            ),
+        )
+        .returning(*_cols)
+        .cte("created")
+    )
+    event = _event(created, "InterviewCreated")
+    one = select(literal(1).label("one")).cte("one")
+    answer = [
+        exists(select(owner.c.id)).label("owned"),
+        select(plan.c.allowed).scalar_subquery().label("allowed"),
+        rate_limit.tokens_left().label("tokens_left"),
+        *created.c,
+        *(event.c[c] for c in outbox.EVENT_COLUMNS),
+    ]
+    joined = one.outerjoin(created, true()).outerjoin(event, true())
+    if prior is None:
+        return select(*answer).select_from(joined)
+    return (
+        select(*answer, *prior.c, *create_once.asked_columns())
+        .select_from(joined.outerjoin(prior, true()))
+        .add_cte(create_once.stored(created))
+    )
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    record: InterviewRecord | None = None
+    replay: dict[str, Any] | None = None  # the first request's row, as stored
+    owned: bool = True
+    allowed: bool = True
+    tokens_left: float | None = None  # set when no token was left
+
+
+def create(
     user_id: str,
-    interview_id: UUID,
-    changes: dict[str, Any],
-    if_match: Collection[int] | None,
-) -> dict[str, Any] | None:
-    """Apply the changes atomically; None when the row is missing, not the caller's or stale."""
+    job_info_id: UUID,
+    values: Mapping[str, Any],
+    *,
+    plan: Mapping[str, bool],
+    limit: Mapping[str, Any],
+    once: Mapping[str, Any] | None,
+) -> CreateResult:
+    stmt = _create_statement(frozenset(values), once is not None)
+    params = {**limit, **plan, "owner_id": user_id, "job_info_id": job_info_id, **values, **(once or {})}
+
+    def run() -> CreateResult:
+        row = unit_of_work.change(stmt, params)
+        assert row is not None  # the statement always answers one row
+        if once is not None and (replay := create_once.replay_of(row)) is not None:
+            return CreateResult(replay=replay)
+        if not row.owned:
+            return CreateResult(owned=False)
+        if not row.allowed:
+            return CreateResult(allowed=False)
+        if row.id is None:
+            return CreateResult(tokens_left=row.tokens_left)
+        return CreateResult(record=InterviewRecord.of(row))
+
+    return create_once.retry_on_conflict(run)
+
+
+@cache
+def _update_statement(fields: frozenset[str], guarded: bool) -> Any:
+    return versioned_update.statement(
+        interviews, _GET, COLUMNS, fields, guarded, lambda updated: _event(updated, "InterviewUpdated")
+    )
+
+
+def update(
+    user_id: str, interview_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
+) -> tuple[InterviewRecord, bool]:
+    """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
+    stmt = _update_statement(frozenset(changes), if_match is not None)
     params: dict[str, Any] = {"interview_id": interview_id, "owner_id": user_id}
     params.update({f"new_{name}": value for name, value in changes.items()})
     if if_match is not None:
         params["if_match"] = list(if_match)
-    return db.fetch_one(conn, _update_statement(frozenset(changes), if_match is not None), params)
-
-
-def count_completed_interviews(conn: Connection, user_id: str) -> int:
-    """Interviews that reached Hume (humeChatId set): what the original plan limit counts."""
-    return int(db.fetch_scalars(conn, _COUNT_COMPLETED, {"owner_id": user_id})[0])
+    for _ in range(versioned_update.ATTEMPTS):
+        row = versioned_update.outcome(unit_of_work.change(stmt, params), if_match)
+        if row is not None:
+            return InterviewRecord.of(row), bool(row.changed)
+    raise Contended()

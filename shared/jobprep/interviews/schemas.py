@@ -8,9 +8,8 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
-from jobprep.interviews.models import DURATION_PATTERN, FEEDBACK_MAX, HUME_CHAT_ID_MAX
-from jobprep.pagination import Page
-from jobprep.validation import ApiInput, ApiOutput, ApiPatch, Storable, bounded_text
+from jobprep.interviews.tables import DURATION_PATTERN, FEEDBACK_MAX, HUME_CHAT_ID_MAX
+from jobprep.schemas import ApiInput, ApiOutput, ApiPatch, Page, Storable, bounded_text
 
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 HumeChatId = Annotated[str, bounded_text(HUME_CHAT_ID_MAX), Storable]

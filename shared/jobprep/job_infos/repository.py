@@ -1,99 +1,137 @@
-"""SQL for job infos. Every statement is scoped to the owner's user id.
-
-Statements are built once at import with bind parameters and run through jobprep.db's
-compiled-once path: per invocation only the values change. (The list query is built per call,
-its cursor condition varies, so it goes through Connection.execute.)
-"""
+"""SQL for job infos: one statement per operation, every one scoped to the owner's user id."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Connection, Integer, Update, any_, bindparam, delete, func, insert, select, update
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy import CTE, Row, Select, String, Uuid, bindparam, literal, select, true
 
-from jobprep import db
-from jobprep.interviews.models import interviews
-from jobprep.job_infos.models import job_infos
-from jobprep.pagination import paginate
+from jobprep import cache_tags, create_once, unit_of_work, versioned_update
+from jobprep.errors import Contended
+from jobprep.events import outbox
+from jobprep.job_infos.tables import job_infos
+from jobprep.keyset import Position, page_query, split_page
 
-_COLUMNS = (
-    job_infos.c.id,
-    job_infos.c.name,
-    job_infos.c.title,
-    job_infos.c.experience_level,
-    job_infos.c.description,
-    job_infos.c.version,
-    job_infos.c.created_at,
-    job_infos.c.updated_at,
-)
-_OWNED = (job_infos.c.id == bindparam("job_info_id"), job_infos.c.user_id == bindparam("owner_id"))
+SOURCE = "job-prep.job-infos"
+COLUMNS = ("id", "name", "title", "experience_level", "description", "version", "created_at", "updated_at")
 
-_GET = select(*_COLUMNS).where(*_OWNED)
-_GET_FOR_UPDATE = _GET.with_for_update()
-_DELETE = delete(job_infos).where(*_OWNED)
-_INTERVIEW_IDS = select(interviews.c.id).where(interviews.c.job_info_id == bindparam("job_info_id"))
+
+@dataclass(frozen=True, slots=True)
+class JobInfoRecord:
+    id: UUID
+    name: str
+    title: str | None
+    experience_level: str
+    description: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> JobInfoRecord:
+        m = row._mapping
+        return cls(*(m[c] for c in COLUMNS))
+
+
+_OWNER = bindparam("owner_id", type_=String)
+_OWNED = (job_infos.c.id == bindparam("job_info_id", type_=Uuid), job_infos.c.user_id == _OWNER)
+_GET = select(*(job_infos.c[c] for c in COLUMNS)).where(*_OWNED)
+
+
+def _event(rows: CTE, detail_type: str) -> CTE:
+    return outbox.enqueue(
+        rows,
+        source=SOURCE,
+        detail_type=detail_type,
+        resource_id=rows.c.id,
+        user_id=_OWNER,
+        tags=cache_tags.as_json(cache_tags.job_info_tags(rows.c.id, _OWNER)),
+    )
+
+
+def get(user_id: str, job_info_id: UUID) -> JobInfoRecord | None:
+    rows = unit_of_work.read(_GET, {"job_info_id": job_info_id, "owner_id": user_id})
+    return JobInfoRecord.of(rows[0]) if rows else None
+
+
+def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[JobInfoRecord], Position | None]:
+    stmt = page_query(
+        select(*(job_infos.c[c] for c in COLUMNS)).where(job_infos.c.user_id == _OWNER), job_infos, limit, after
+    )
+    records = [JobInfoRecord.of(r) for r in unit_of_work.read(stmt, {"owner_id": user_id})]
+    return split_page(records, limit, lambda r: Position(r.created_at, r.id))
 
 
 @cache
-def _insert_statement(columns: frozenset[str]) -> ReturningInsert[Any]:
-    """One statement per set of inserted columns (the create model's fields), built on first use."""
-    values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns | {"user_id"})}
-    return insert(job_infos).values(values).returning(*_COLUMNS)
+def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
+    """One statement per set of given fields (a handful), built on first use."""
+    names = sorted(fields)
+    row = select(_OWNER, *(bindparam(n, type_=job_infos.c[n].type) for n in names))
+    prior = create_once.prior() if once else None
+    if prior is not None:
+        row = row.where(create_once.no_prior(prior))
+    created = (
+        job_infos.insert()
+        .from_select(["user_id", *names], row)
+        .returning(*(job_infos.c[c] for c in COLUMNS))
+        .cte("created")
+    )
+    event = _event(created, "JobInfoCreated")
+    answer = [*created.c, *(event.c[c] for c in outbox.EVENT_COLUMNS)]
+    if prior is None:
+        return select(*answer).select_from(created.join(event, true()))
+    one = select(literal(1).label("one")).cte("one")
+    return (
+        select(*answer, *prior.c, *create_once.asked_columns())
+        .select_from(one.outerjoin(created, true()).outerjoin(event, true()).outerjoin(prior, true()))
+        .add_cte(create_once.stored(created))
+    )
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    record: JobInfoRecord | None  # None: a replay
+    replay: dict[str, Any] | None  # the first request's row, as stored
+
+
+def create(user_id: str, values: Mapping[str, Any], once: Mapping[str, Any] | None) -> CreateResult:
+    """Insert (with its event); with `once` (create_once.params) a replay creates nothing."""
+    stmt = _create_statement(frozenset(values), once is not None)
+    params = {"owner_id": user_id, **values, **(once or {})}
+
+    def run() -> CreateResult:
+        row = unit_of_work.change(stmt, params)
+        assert row is not None  # the statement always answers one row
+        if once is not None and (replay := create_once.replay_of(row)) is not None:
+            return CreateResult(None, replay)
+        return CreateResult(JobInfoRecord.of(row), None)
+
+    return create_once.retry_on_conflict(run)
 
 
 @cache
-def _update_statement(columns: frozenset[str], guarded: bool) -> Update:
-    """One statement per combination of changed columns (a handful), built on first use."""
-    stmt = update(job_infos).where(*_OWNED)
-    if guarded:  # = ANY(array): one compiled statement for any number of ETags (IN would expand per call)
-        stmt = stmt.where(job_infos.c.version == any_(bindparam("if_match", type_=ARRAY(Integer))))
-    values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in sorted(columns)}
-    values.update(version=job_infos.c.version + 1, updated_at=func.now())
-    return stmt.values(values).returning(*_COLUMNS)
+def _update_statement(fields: frozenset[str], guarded: bool) -> Any:
+    return versioned_update.statement(
+        job_infos, _GET, COLUMNS, fields, guarded, lambda updated: _event(updated, "JobInfoUpdated")
+    )
 
 
-def insert_job_info(conn: Connection, user_id: str, values: dict[str, Any]) -> dict[str, Any]:
-    row = db.fetch_one(conn, _insert_statement(frozenset(values)), {"user_id": user_id, **values})
-    assert row is not None  # INSERT ... RETURNING always returns the row
-    return row
-
-
-def get_job_info(
-    conn: Connection, user_id: str, job_info_id: UUID, *, for_update: bool = False
-) -> dict[str, Any] | None:
-    stmt = _GET_FOR_UPDATE if for_update else _GET
-    return db.fetch_one(conn, stmt, {"job_info_id": job_info_id, "owner_id": user_id})
-
-
-def list_job_infos(conn: Connection, user_id: str, limit: int, cursor: str | None) -> Sequence[RowMapping]:
-    stmt = paginate(select(*_COLUMNS).where(job_infos.c.user_id == user_id), job_infos, limit, cursor)
-    return conn.execute(stmt).mappings().all()
-
-
-def update_job_info(
-    conn: Connection,
-    user_id: str,
-    job_info_id: UUID,
-    changes: dict[str, Any],
-    if_match: Collection[int] | None,
-) -> dict[str, Any] | None:
-    """Apply the changes atomically; None when the row is missing, not the caller's or stale."""
+def update(
+    user_id: str, job_info_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
+) -> tuple[JobInfoRecord, bool]:
+    """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
+    stmt = _update_statement(frozenset(changes), if_match is not None)
     params: dict[str, Any] = {"job_info_id": job_info_id, "owner_id": user_id}
     params.update({f"new_{name}": value for name, value in changes.items()})
     if if_match is not None:
         params["if_match"] = list(if_match)
-    stmt = _update_statement(frozenset(changes), if_match is not None)
-    return db.fetch_one(conn, stmt, params)
-
-
-def interview_ids(conn: Connection, job_info_id: UUID) -> list[UUID]:
-    return db.fetch_scalars(conn, _INTERVIEW_IDS, {"job_info_id": job_info_id})
-
-
-def delete_job_info(conn: Connection, user_id: str, job_info_id: UUID) -> None:
-    db.execute(conn, _DELETE, {"job_info_id": job_info_id, "owner_id": user_id})
+    for _ in range(versioned_update.ATTEMPTS):
+        row = versioned_update.outcome(unit_of_work.change(stmt, params), if_match)
+        if row is not None:
+            return JobInfoRecord.of(row), bool(row.changed)
+    raise Contended()

@@ -8,9 +8,8 @@ from uuid import UUID
 
 from pydantic import Field
 
-from jobprep.job_infos.models import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
-from jobprep.pagination import Page
-from jobprep.validation import ApiInput, ApiOutput, ApiPatch, Storable, bounded_text
+from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from jobprep.schemas import ApiInput, ApiOutput, ApiPatch, Page, Storable, bounded_text
 
 ExperienceLevel = Literal["junior", "mid-level", "senior"]
 Name = Annotated[str, bounded_text(NAME_MAX), Storable]

@@ -2,11 +2,11 @@
 
 from sqlalchemy import Column, DateTime, Enum, Index, Integer, String, Table, Uuid, func, text
 
-from jobprep.metadata import metadata
+from jobprep.db.metadata import metadata
+from jobprep.identity import USER_ID_MAX
 
 EXPERIENCE_LEVELS = ("junior", "mid-level", "senior")
 
-USER_ID_MAX = 255
 NAME_MAX = 200
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000

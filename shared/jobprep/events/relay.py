@@ -10,14 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aws_lambda_powertools import Logger
-
-from jobprep import db, outbox
 from jobprep.config import get_settings
-from jobprep.events import put_events
-from jobprep.idempotency import purge_expired
-
-logger = Logger(child=True)
+from jobprep.create_once import purge_expired
+from jobprep.db import engine as db
+from jobprep.events import outbox, receipts
+from jobprep.events.publisher import put_events
+from jobprep.observability import logger
 
 # Stop claiming new batches when less than this much of the invocation is left.
 SAFETY_MARGIN_MS = 5_000
@@ -30,11 +28,15 @@ class RelayReport:
     failed: int = 0
     purged_events: int = 0
     purged_idempotency_keys: int = 0
+    pending: int = 0  # left after this run
+    oldest_pending_seconds: float = 0.0
 
 
 def relay_pending(remaining_ms: Callable[[], int]) -> RelayReport:
     settings = get_settings()
     report = RelayReport()
+    with db.connect() as conn:
+        receipts.flush(conn)  # this container's own deferred marks first: never re-publish those
     while remaining_ms() > SAFETY_MARGIN_MS:
         with db.transaction() as conn:
             due = outbox.claim_due(conn, settings.outbox_batch_size)
@@ -50,5 +52,6 @@ def relay_pending(remaining_ms: Callable[[], int]) -> RelayReport:
     with db.transaction() as conn:
         report.purged_events = outbox.purge_sent(conn, timedelta(hours=settings.outbox_retention_hours))
         report.purged_idempotency_keys = purge_expired(conn, timedelta(hours=settings.idempotency_ttl_hours))
+        report.pending, report.oldest_pending_seconds = outbox.pending_stats(conn)
     logger.info("outbox relay finished", extra=vars(report))
     return report

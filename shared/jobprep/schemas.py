@@ -1,4 +1,4 @@
-"""Building blocks for request/response models: camelCase JSON, strict text fields."""
+"""Building blocks for the API's request/response models: camelCase JSON, strict text fields."""
 
 from __future__ import annotations
 
@@ -78,3 +78,9 @@ class ApiPatch(ApiInput):
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(include=self.model_fields_set)
+
+
+class Page(ApiOutput):
+    """A page of a list; pass nextCursor back as ?cursor= for the next one (null: last page)."""
+
+    next_cursor: str | None

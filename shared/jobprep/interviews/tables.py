@@ -2,7 +2,7 @@
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, Uuid, func, text
 
-from jobprep.metadata import metadata
+from jobprep.db.metadata import metadata
 
 DURATION_PATTERN = r"^[0-9]{2}:[0-5][0-9]:[0-5][0-9]$"
 HUME_CHAT_ID_MAX = 255

@@ -1,0 +1,20 @@
+"""The Powertools resolver every API function registers its one route on."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from jobprep.api import errors
+from jobprep.errors import DomainError
+
+
+def make_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.exception_handler(DomainError)(errors.on_domain_error)
+    app.exception_handler(RequestValidationError)(errors.on_request_validation)
+    app.exception_handler(NotFoundError)(errors.on_route_not_found)
+    app.exception_handler(ServiceError)(errors.on_service_error)
+    app.exception_handler(Exception)(errors.on_unexpected)
+    return app

@@ -1,0 +1,40 @@
+"""Response builders: status, JSON body and the headers that go with them (ETag, Location)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from jobprep.api.cursor import encode_cursor
+from jobprep.api.errors import json_response
+from jobprep.keyset import Position
+from jobprep.schemas import ApiOutput
+from jobprep.versioned import Created, Versioned
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def resource(result: Versioned[Any]) -> Response[Any]:
+    """200 with the resource and its ETag."""
+    return json_response(HTTPStatus.OK, result.resource.to_json(), {"ETag": etag(result.version)})
+
+
+def created(result: Created[Any], location: str) -> Response[Any]:
+    headers = {"Location": location, "ETag": etag(result.version)}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(HTTPStatus.CREATED, result.resource.to_json(), headers)
+
+
+def page(items: Sequence[ApiOutput], next_page: Position | None) -> Response[Any]:
+    body = {"items": [i.to_json() for i in items], "nextCursor": encode_cursor(next_page)}
+    return json_response(HTTPStatus.OK, body)
+
+
+def no_content() -> Response[Any]:
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)

@@ -1,0 +1,167 @@
+"""The container's database engine: created once at import, reused by every warm invocation.
+
+* One pooled connection (a Lambda container serves one request at a time) in autocommit:
+  every operation is a single statement, atomic on its own, so no BEGIN/COMMIT round trips.
+  Code that needs a multi-statement transaction asks for one (``transaction()``).
+* A liveness check on checkout, because a frozen container's socket may have been closed by
+  the server or a NAT/proxy idle timeout while it slept: a real ping after any idle time over
+  a few seconds, a free socket check between back-to-back invocations.
+* No server-side prepared statements (psycopg ``prepare_threshold=None``): safe behind
+  RDS Proxy and PgBouncer in transaction mode.
+"""
+
+from __future__ import annotations
+
+import select as io_select
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from sqlalchemy import Connection, Executable, create_engine, event, literal, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from jobprep.config import Settings, get_settings
+from jobprep.db.credentials import database_url, password_provider
+from jobprep.errors import DatabaseUnavailable
+
+APPLICATION_NAME = "job-prep-functions"
+
+# A connection checked back in less than this long ago, whose socket has received nothing
+# since, is used without a network ping. Longer idle (a frozen container, a proxy or NAT
+# idle timeout) always gets a real round trip.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _socket_untouched(dbapi_connection: Any) -> bool:
+    """Nothing arrived while the connection sat idle. A terminated backend, a server restart
+    or a proxy closing the session all leave data or EOF on the socket."""
+    if dbapi_connection.closed or dbapi_connection.pgconn.status != psycopg.pq.ConnStatus.OK:
+        return False
+    readable, _, _ = io_select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    return not readable
+
+
+def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+    """Pessimistic liveness check: ping unless the connection was just used and is untouched.
+    Raising DisconnectionError makes the pool replace the connection and check out again."""
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None:
+        return  # opened just now for this checkout (the pool clears info when it replaces a connection)
+    if time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS and _socket_untouched(dbapi_connection):
+        return
+    try:
+        dbapi_connection.execute("SELECT 1")  # autocommit: opens no transaction
+    except psycopg.Error as exc:
+        raise sa_exc.DisconnectionError() from exc
+
+
+# --- bookkeeping that rides along --------------------------------------------------------------
+#
+# Some writes need not be waited for on their own (the outbox's "sent" marks): a rider attaches
+# them to whatever this engine runs next in autocommit, as an extra CTE of that statement, and
+# is told when that statement has run. If it fails, the rider simply tries again on the next one.
+
+Rider = Callable[[Executable], tuple[Executable, dict[str, Any], Callable[[], None]] | None]
+_riders: list[Rider] = []
+_RAN = "jobprep.riders_ran"
+
+
+def add_rider(rider: Rider) -> None:
+    _riders.append(rider)
+
+
+def _before_execute(
+    conn: Connection, statement: Executable, multiparams: Any, params: Any, _options: Any
+) -> tuple[Executable, Any, Any]:
+    conn.info.pop(_RAN, None)
+    if multiparams or not _riders or not conn.connection.driver_connection.autocommit:  # type: ignore[union-attr]
+        return statement, multiparams, params
+    ran: list[Callable[[], None]] = []
+    merged = dict(params or {})
+    for rider in _riders:
+        attached = rider(statement)
+        if attached is not None:
+            statement, extra, on_success = attached
+            merged.update(extra)
+            ran.append(on_success)
+    if ran:
+        conn.info[_RAN] = ran
+    return statement, multiparams, merged
+
+
+def _after_execute(conn: Connection, *_args: Any) -> None:
+    for on_success in conn.info.pop(_RAN, ()):
+        on_success()
+
+
+def build_engine(settings: Settings, *, pool_size: int = 1) -> Engine:
+    built = create_engine(
+        database_url(settings),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=5,
+        isolation_level="AUTOCOMMIT",
+        connect_args={
+            "prepare_threshold": None,
+            "connect_timeout": settings.db_connect_timeout,
+            "application_name": APPLICATION_NAME,
+        },
+    )
+    event.listen(built, "checkin", _on_checkin)
+    event.listen(built, "checkout", _on_checkout)
+    event.listen(built, "before_execute", _before_execute, retval=True)
+    event.listen(built, "after_execute", _after_execute)
+    if settings.database_url is None:
+        event.listen(built, "do_connect", password_provider(settings))
+    return built
+
+
+engine: Engine = build_engine(get_settings())
+
+# Errors that mean "the database is not reachable right now", not "your statement is wrong".
+_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+@contextmanager
+def _unavailable_as_domain_error() -> Iterator[None]:
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise DatabaseUnavailable() from exc
+    except sa_exc.DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DatabaseUnavailable() from exc
+        raise
+
+
+@contextmanager
+def connect() -> Iterator[Connection]:
+    """The pooled connection in autocommit: each statement commits on its own, in one round trip."""
+    with _unavailable_as_domain_error(), engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A multi-statement transaction (the relay, migrations): commits on success, rolls back on error."""
+    with (
+        _unavailable_as_domain_error(),
+        engine.connect() as conn,
+        conn.execution_options(isolation_level="READ COMMITTED").begin(),
+    ):
+        yield conn
+
+
+def ping() -> None:
+    """Check out the connection (the checkout check reconnects if needed) and run a trivial query;
+    deferred bookkeeping rides along (keep-warm events flush it)."""
+    with connect() as conn:
+        conn.execute(select(literal(1)))

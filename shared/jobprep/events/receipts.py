@@ -1,0 +1,62 @@
+"""Receipts: the "sent" marks of events EventBridge accepted, deferred to the connection's
+next statement instead of a round trip of their own.
+
+After PutEvents succeeds the event ids wait here; the next statement this container sends in
+autocommit (the next request's read or write, a keep-warm ping, the relay) carries
+``WITH sent_receipts AS (UPDATE outbox SET sent_at = now() ...)`` and clears them once it has
+run. If the container dies first, the rows stay pending and the relay publishes them again
+after the grace period, with the same eventId (consumers de-duplicate): a duplicate, never a
+loss. bench/ measures how often that happens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Executable
+from sqlalchemy.sql.selectable import HasCTE
+
+from jobprep.db import engine as db
+from jobprep.events.outbox import mark_sent_statement
+
+_PARAM = "receipt_event_ids"
+_MARK = mark_sent_statement(_PARAM).cte("sent_receipts")
+
+_lock = threading.Lock()
+_pending: set[UUID] = set()
+
+
+def note_sent(event_ids: Iterable[UUID]) -> None:
+    with _lock:
+        _pending.update(event_ids)
+
+
+def pending() -> frozenset[UUID]:
+    with _lock:
+        return frozenset(_pending)
+
+
+def flush(conn: Connection) -> None:
+    """Send the marks now, on their own (the relay does, before it looks for due rows)."""
+    ids = pending()
+    if ids:
+        conn.execute(mark_sent_statement(), {"sent_event_ids": list(ids)})
+        _forget(ids)
+
+
+def _forget(ids: frozenset[UUID]) -> None:
+    with _lock:
+        _pending.difference_update(ids)
+
+
+def _ride_along(statement: Executable) -> tuple[Executable, dict[str, Any], Callable[[], None]] | None:
+    ids = pending()
+    if not ids or not isinstance(statement, HasCTE):
+        return None
+    return statement.add_cte(_MARK), {_PARAM: list(ids)}, lambda: _forget(ids)
+
+
+db.add_rider(_ride_along)

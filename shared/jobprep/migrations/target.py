@@ -1,0 +1,13 @@
+"""Every table on the shared MetaData: what the migrations must produce (Alembic's target,
+and the schema test's reference)."""
+
+from jobprep.create_once import idempotency_keys
+from jobprep.db.metadata import metadata
+from jobprep.events.outbox import outbox
+from jobprep.interviews.tables import interviews
+from jobprep.job_infos.tables import job_infos
+from jobprep.rate_limit import rate_limit_buckets
+
+TABLES = (job_infos, interviews, outbox, idempotency_keys, rate_limit_buckets)
+
+__all__ = ["TABLES", "metadata"]
