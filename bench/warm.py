@@ -169,8 +169,8 @@ class ConnectPerInvocation:
     what keeping the engine at module scope avoids."""
 
     def __init__(self) -> None:
-        from jobprep.db import engine as db
         from jobprep.config import get_settings
+        from jobprep.db import engine as db
 
         self.engine = db.build_engine(get_settings())
 

@@ -18,9 +18,9 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from mangum import Mangum
 from sqlalchemy import create_engine, func, insert, update
 
-from jobprep.job_infos.tables import job_infos
-from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut
 from jobprep.events.outbox import outbox
+from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut
+from jobprep.job_infos.tables import job_infos
 
 engine = create_engine(
     os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1),
