@@ -146,7 +146,7 @@ def test_connection_killed_halfway_through_a_mutation(
         ),
         {"id": event_id},
     )
-    call = {
+    calls: dict[str, Callable[[], Any]] = {
         "create_job_info": lambda: api.post(
             "/job-infos", {"name": "x", "experienceLevel": "junior", "description": "d"}
         ),
@@ -154,7 +154,8 @@ def test_connection_killed_halfway_through_a_mutation(
         "delete_job_info": lambda: api.delete(f"/job-infos/{job['id']}"),
         "create_interview": lambda: api.post(f"/job-infos/{job['id']}/interviews", {}),
         "update_interview": lambda: api.patch(f"/interviews/{interview['id']}", {"feedback": "x"}),
-    }[mutation]
+    }
+    call = calls[mutation]
     responses: list[Any] = []
     worker = threading.Thread(target=lambda: responses.append(call()))
     worker.start()
