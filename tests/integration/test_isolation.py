@@ -1,10 +1,13 @@
 """Another user's rows answer exactly like missing rows (404), and nothing changes."""
 
+import json
+import re
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from jobprep_local.template import PROJECT_ROOT, functions
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
 
@@ -19,15 +22,42 @@ def alices(api: ApiClient, event_sink: EventSink) -> dict[str, Any]:
     return {"job": job["id"], "interview": interview["id"]}
 
 
-REQUESTS = [
-    ("GET", "/job-infos/{job}", None),
-    ("PATCH", "/job-infos/{job}", {"name": "hijacked"}),
-    ("DELETE", "/job-infos/{job}", None),
-    ("POST", "/job-infos/{job}/interviews", {}),
-    ("GET", "/job-infos/{job}/interviews", None),
-    ("GET", "/interviews/{interview}", None),
-    ("PATCH", "/interviews/{interview}", {"feedback": "hijacked"}),
-]
+# Which of Alice's resources each path parameter names. A route with a new kind of path
+# parameter fails here until it is mapped, so it cannot slip past the isolation tests.
+OWNED_BY_PARAMETER = {"jobInfoId": "job", "interviewId": "interview"}
+
+
+def _requests(*, collections: bool) -> list[tuple[str, str, Any]]:
+    """Every route in template.yaml, with the body of its sample event in events/ (so a new
+    route without a sample event fails too)."""
+    requests = []
+    for spec in functions().values():
+        for route in spec.routes:
+            parameters = re.findall(r"{(\w+)}", route.path)
+            if not parameters and not collections:
+                continue  # collections are covered by the list tests
+            sample = json.loads((PROJECT_ROOT / "events" / f"{spec.handler.split('/')[0]}.json").read_text())
+            body = json.loads(sample["body"]) if sample.get("body") else None
+            path = route.path
+            for name in parameters:
+                path = path.replace(f"{{{name}}}", f"{{{OWNED_BY_PARAMETER[name]}}}")
+            requests.append((route.method, path, body))
+    return requests
+
+
+REQUESTS = _requests(collections=False)
+
+
+def test_every_route_with_an_id_is_covered() -> None:
+    assert {(m, p) for m, p, _ in REQUESTS} >= {
+        ("GET", "/job-infos/{job}"),
+        ("PATCH", "/job-infos/{job}"),
+        ("DELETE", "/job-infos/{job}"),
+        ("POST", "/job-infos/{job}/interviews"),
+        ("GET", "/job-infos/{job}/interviews"),
+        ("GET", "/interviews/{interview}"),
+        ("PATCH", "/interviews/{interview}"),
+    }
 
 
 @pytest.mark.parametrize(("method", "template", "body"), REQUESTS)
@@ -60,7 +90,7 @@ def test_lists_never_show_other_users_rows(api: ApiClient, alices: dict[str, Any
     assert api.get("/job-infos", user="carol").json() == {"items": [], "nextCursor": None}
 
 
-@pytest.mark.parametrize(("method", "template", "body"), [*REQUESTS, ("GET", "/job-infos", None)])
+@pytest.mark.parametrize(("method", "template", "body"), _requests(collections=True))
 def test_no_identity_is_401(
     api: ApiClient, clean_db: Engine, alices: dict[str, Any], method: str, template: str, body: Any
 ) -> None:
