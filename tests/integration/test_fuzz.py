@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
+from jobprep_local.openapi import build_openapi
+from jobprep_local.template import PROJECT_ROOT, functions
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
 
@@ -25,29 +27,32 @@ json_values = st.recursive(
 )
 junk = json_values | st.text(max_size=300).map(lambda s: s * 100)  # includes over-long strings
 
-VALID_BODIES: dict[str, dict[str, Any]] = {
-    "POST /job-infos": {"name": "Role", "experienceLevel": "junior", "description": "d"},
-    "PATCH /job-infos/{jobInfoId}": {"name": "Role"},
-    "POST /job-infos/{jobInfoId}/interviews": {"duration": "00:00:01"},
-    "PATCH /interviews/{interviewId}": {"feedback": "ok"},
-}
-FIELDS = {
-    "POST /job-infos": ["name", "title", "experienceLevel", "description"],
-    "PATCH /job-infos/{jobInfoId}": ["name", "title", "experienceLevel", "description"],
-    "POST /job-infos/{jobInfoId}/interviews": ["duration", "humeChatId"],
-    "PATCH /interviews/{interviewId}": ["duration", "humeChatId", "feedback"],
-}
-ROUTES = [
-    "POST /job-infos",
-    "GET /job-infos",
-    "GET /job-infos/{jobInfoId}",
-    "PATCH /job-infos/{jobInfoId}",
-    "DELETE /job-infos/{jobInfoId}",
-    "POST /job-infos/{jobInfoId}/interviews",
-    "GET /job-infos/{jobInfoId}/interviews",
-    "GET /interviews/{interviewId}",
-    "PATCH /interviews/{interviewId}",
-]
+
+def _routes() -> dict[str, dict[str, Any] | None]:
+    """Every route in template.yaml, with the body of its sample event in events/."""
+    routes: dict[str, dict[str, Any] | None] = {}
+    for spec in functions().values():
+        sample_file = PROJECT_ROOT / "events" / f"{spec.handler.split('/')[0]}.json"
+        for route in spec.routes:
+            sample = json.loads(sample_file.read_text())
+            routes[route.route_key] = json.loads(sample["body"]) if sample.get("body") else None
+    return routes
+
+
+def _body_fields(route_key: str) -> list[str]:
+    """The request body's fields, as the OpenAPI document (built from the handlers) declares them."""
+    method, path = route_key.split(" ")
+    operation = API_DOC["paths"][path][method.lower()]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    refs = [s["$ref"] for s in [schema, *schema.get("anyOf", [])] if "$ref" in s]
+    return list(API_DOC["components"]["schemas"][refs[0].rsplit("/", 1)[1]]["properties"])
+
+
+API_DOC = build_openapi(functions())
+SAMPLE_BODIES = _routes()
+ROUTES = sorted(SAMPLE_BODIES)
+VALID_BODIES = {route: body for route, body in SAMPLE_BODIES.items() if body is not None}
+FIELDS = {route: _body_fields(route) for route in VALID_BODIES}
 
 
 @st.composite
