@@ -197,13 +197,18 @@ class LocalEventBus:
         try:
             response = send(client, url, target, self.webhook_api_key, body)
         except httpx.HTTPError as exc:
-            print(f"[webhook] {url} unreachable: {exc!r}", flush=True)
+            print(f"[webhook] {target.http_method} {url} failed: {exc!r}: will retry", flush=True)
             return repr(exc)
-        if response.is_success:
+        except ValueError as exc:  # the transformer made something that is not JSON
+            print(f"[webhook] dropped a body that is not JSON ({exc}): {body[:200]}", flush=True)
             return None
-        if retried_by_eventbridge(response.status_code):
-            print(f"[webhook] {url} answered {response.status_code}: will retry", flush=True)
-            return f"HTTP {response.status_code}"
+        status = response.status_code
+        if response.is_success:
+            print(f"[webhook] {target.http_method} {url} -> {status}", flush=True)
+            return None
+        if retried_by_eventbridge(status):
+            print(f"[webhook] {target.http_method} {url} -> {status}: will retry", flush=True)
+            return f"HTTP {status}"
         # In AWS this event would go straight to the dead-letter queue.
-        print(f"[webhook] {url} answered {response.status_code}: not retried: {response.text[:200]}", flush=True)
+        print(f"[webhook] {target.http_method} {url} -> {status}: not retried: {response.text[:200]}", flush=True)
         return None

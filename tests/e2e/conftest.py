@@ -44,14 +44,15 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.requests: list[WebhookRequest] = []
-        received = self.requests
+        owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                received.append(WebhookRequest(self.command, self.path, headers, self.rfile.read(length)))
-                self.send_response(204)
+                body = self.rfile.read(length)
+                owner.requests.append(WebhookRequest(self.command, self.path, headers, body))
+                self.send_response(owner.status_for(body))
                 self.end_headers()
 
             # whatever method the template's HttpMethod says: a wrong one is recorded, not refused
@@ -63,6 +64,9 @@ class WebhookReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def status_for(self, body: bytes) -> int:
+        return 204
 
     @property
     def bodies(self) -> list[Any]:
