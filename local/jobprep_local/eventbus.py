@@ -31,6 +31,7 @@ from jobprep_local.webhook import (
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 REGION = "us-east-1"
 RULE = "job-prep-invalidations"
@@ -181,16 +182,24 @@ class LocalEventBus:
                         print(f"[webhook] queue error: {exc}", flush=True)
                     continue
                 for message in batch.get("Messages", []):
-                    attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-                    outcome = self._send_once(client, target, url, message["Body"])
-                    if outcome is None or attempt >= WEBHOOK_ATTEMPTS:
-                        if outcome is not None:
-                            print(f"[webhook] gave up after {attempt} attempts ({outcome})", flush=True)
-                        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-                    else:
-                        sqs.change_message_visibility(
-                            QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=2**attempt
-                        )
+                    try:
+                        self._settle(sqs, queue_url, message, self._send_once(client, target, url, message["Body"]))
+                    except Exception as exc:  # keep forwarding the next events
+                        if not self._stop.is_set():
+                            print(f"[webhook] error: {exc!r}", flush=True)
+
+    @staticmethod
+    def _settle(sqs: SQSClient, queue_url: str, message: MessageTypeDef, outcome: str | None) -> None:
+        """Done or out of attempts: off the queue. Otherwise back on it after an exponential backoff."""
+        attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        if outcome is None or attempt >= WEBHOOK_ATTEMPTS:
+            if outcome is not None:
+                print(f"[webhook] gave up after {attempt} attempts ({outcome})", flush=True)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        else:
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=2**attempt
+            )
 
     def _send_once(self, client: httpx.Client, target: RevalidateTarget, url: str, body: str) -> str | None:
         """None when done (delivered, or refused for good); otherwise why it should be retried."""
