@@ -14,6 +14,7 @@ help:
 	@echo "make dev     run the API locally on 127.0.0.1 (embedded PostgreSQL, local EventBridge)"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
 	@echo "make test    lint, type-check, validate the template and run every test"
+	@echo "make examples-check  type-check and test examples/nextjs-revalidate (npm ci, tsc, node --test)"
 	@echo "make build   sam build (no Docker needed)"
 	@echo "make bench   benchmarks (bench/)"
 
@@ -55,7 +56,26 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the docs-page browser test will be skipped"
 
-test: $(STAMP) $(TOOLS_STAMP) chromium lint validate
+# examples/nextjs-revalidate: type-checked against Next.js's own types and its handler tested with
+# Node's test runner, so the example cannot rot. npm ci only when the lock file changed.
+EXAMPLE := examples/nextjs-revalidate
+EXAMPLE_DEPS := $(EXAMPLE)/node_modules/.package-lock.json
+
+$(EXAMPLE_DEPS): $(EXAMPLE)/package.json $(EXAMPLE)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js >= 20.9 with npm to check $(EXAMPLE)" >&2; exit 1; }
+	cd $(EXAMPLE) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Node 20 cannot run TypeScript: compile the Next-free parts (lib, test, scripts) to build/.
+examples-build: $(EXAMPLE_DEPS)
+	rm -rf $(EXAMPLE)/build
+	cd $(EXAMPLE) && node_modules/.bin/tsc -p tsconfig.test.json
+
+examples-check: examples-build
+	cd $(EXAMPLE) && node_modules/.bin/tsc --noEmit
+	cd $(EXAMPLE) && node --test build/test/
+
+test: $(STAMP) $(TOOLS_STAMP) chromium lint validate examples-check
 	SAM_BIN=$(abspath $(SAM)) $(BIN)/pytest
 
 build: $(TOOLS_STAMP)
@@ -65,6 +85,6 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
-.PHONY: help install tools chromium dev token lint validate test build bench clean
+.PHONY: help install tools chromium dev token lint validate examples-build examples-check test build bench clean

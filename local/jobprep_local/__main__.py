@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jobprep_local.auth import DEFAULT_FEATURES, DEFAULT_TTL_SECONDS, DevKeys
 from jobprep_local.devserver import DEFAULT_DATA_DIR, DevConfig
+from jobprep_local.webhook import DEFAULT_DEV_API_KEY
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,7 +20,16 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run the API locally (default)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
-    serve.add_argument("--webhook", default=os.environ.get("DEV_WEBHOOK_URL"), help="POST each event here")
+    serve.add_argument(
+        "--webhook",
+        default=os.environ.get("DEV_WEBHOOK_URL"),
+        help="send each event here as the revalidate API destination would (docs/revalidation.md)",
+    )
+    serve.add_argument(
+        "--webhook-api-key",
+        default=os.environ.get("DEV_WEBHOOK_API_KEY", DEFAULT_DEV_API_KEY),
+        help=f"value of the webhook's API-key header (default: $DEV_WEBHOOK_API_KEY or {DEFAULT_DEV_API_KEY})",
+    )
     serve.add_argument("--schedule-scale", type=float, default=1.0, help="<1 fires schedules sooner")
 
     token = commands.add_parser("token", help="print a signed dev JWT for a user id")
@@ -54,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
                 port=getattr(args, "port", int(os.environ.get("PORT", "3000"))),
                 data_dir=args.data_dir,
                 webhook_url=getattr(args, "webhook", None) or os.environ.get("DEV_WEBHOOK_URL"),
+                webhook_api_key=getattr(args, "webhook_api_key", None)
+                or os.environ.get("DEV_WEBHOOK_API_KEY", DEFAULT_DEV_API_KEY),
                 schedule_scale=getattr(args, "schedule_scale", 1.0),
             )
         )

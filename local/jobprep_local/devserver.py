@@ -28,6 +28,7 @@ from jobprep_local.invoke import LocalApi
 from jobprep_local.openapi import build_openapi
 from jobprep_local.scheduler import LocalScheduler
 from jobprep_local.template import PROJECT_ROOT, functions, load_template
+from jobprep_local.webhook import DEFAULT_DEV_API_KEY
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".local"
 BUS_NAME = "job-prep-local"
@@ -40,6 +41,7 @@ class DevConfig:
     port: int = 3000
     data_dir: Path = DEFAULT_DATA_DIR
     webhook_url: str | None = None
+    webhook_api_key: str = DEFAULT_DEV_API_KEY
     schedule_scale: float = 1.0
 
 
@@ -89,7 +91,7 @@ class DevRuntime:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.keys = DevKeys(config.data_dir)
         database_url, self._pg = start_database(config.data_dir)
-        self.bus = LocalEventBus(BUS_NAME, config.webhook_url)
+        self.bus = LocalEventBus(BUS_NAME, config.webhook_url, config.webhook_api_key)
         self.bus.start()
         # Before any function module is imported: jobprep.db.engine builds its engine from the environment.
         os.environ.update(function_environment(database_url, self.bus))
@@ -204,10 +206,15 @@ def serve(config: DevConfig) -> None:
 
     runtime = DevRuntime(config)
     base = f"http://{config.host}:{config.port}"
+    webhook = (
+        f"webhook: {config.webhook_url} (as the revalidate API destination; key from DEV_WEBHOOK_API_KEY)\n"
+        if config.webhook_url
+        else ""
+    )
     print(
         f"\njob-prep API on {base}  (docs: {base}/docs, events: {base}/_local/events)\n"
         f"EventBridge (moto) on {runtime.bus.endpoint}; data in {config.data_dir}\n"
-        f"token: make token USER_ID=alice\n",
+        f"{webhook}token: make token USER_ID=alice\n",
         flush=True,
     )
     try:

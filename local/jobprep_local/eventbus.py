@@ -1,6 +1,10 @@
 """Local EventBridge: a moto server the functions reach through boto3 (AWS_ENDPOINT_URL_EVENTBRIDGE,
 the same code path as in AWS), a rule forwarding job-prep events to an SQS queue, and a
-consumer that prints each event, keeps the recent ones and optionally POSTs them to a webhook."""
+consumer that prints each event and keeps the recent ones.
+
+With a webhook URL, a second rule mirrors template.yaml's RevalidateRule: its event pattern and
+its input transformer (applied by moto) put the request body on a queue, and a forwarder sends it
+as EventBridge's API destination would (webhook.py), retrying 429/5xx answers a few times."""
 
 from __future__ import annotations
 
@@ -15,12 +19,25 @@ import boto3
 import httpx
 from moto.server import ThreadedMotoServer
 
+from jobprep_local.webhook import (
+    DEFAULT_DEV_API_KEY,
+    TIMEOUT_SECONDS,
+    RevalidateTarget,
+    retried_by_eventbridge,
+    revalidate_target,
+    send,
+)
+
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 REGION = "us-east-1"
 RULE = "job-prep-invalidations"
+WEBHOOK_RULE = "job-prep-revalidate"
+# AWS retries for up to a day; locally a few attempts (about 15 s) tell the developer enough.
+WEBHOOK_ATTEMPTS = 4
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -31,16 +48,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class LocalEventBus:
-    def __init__(self, bus_name: str, webhook_url: str | None = None, keep: int = 200) -> None:
+    def __init__(
+        self, bus_name: str, webhook_url: str | None = None, webhook_api_key: str = DEFAULT_DEV_API_KEY, keep: int = 200
+    ) -> None:
         self.bus_name = bus_name
         self.webhook_url = webhook_url
+        self.webhook_api_key = webhook_api_key
         self.recent: deque[dict[str, Any]] = deque(maxlen=keep)
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._consumer: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self.queue_url = ""
 
     # moto accepts any credentials; never send the developer's real ones
@@ -75,13 +95,47 @@ class LocalEventBus:
             Name=RULE, EventBusName=self.bus_name, EventPattern=json.dumps({"source": [{"prefix": "job-prep."}]})
         )
         events.put_targets(Rule=RULE, EventBusName=self.bus_name, Targets=[{"Id": "consumer", "Arn": queue_arn}])
-        self._consumer = threading.Thread(target=self._consume, name="event-consumer", daemon=True)
-        self._consumer.start()
+        self._threads.append(threading.Thread(target=self._consume, name="event-consumer", daemon=True))
+        if self.webhook_url:
+            target = revalidate_target()
+            webhook_queue_url = self._create_queue(sqs, "job-prep-local-webhook")
+            events.put_rule(
+                Name=WEBHOOK_RULE, EventBusName=self.bus_name, EventPattern=json.dumps(target.event_pattern)
+            )
+            events.put_targets(
+                Rule=WEBHOOK_RULE,
+                EventBusName=self.bus_name,
+                Targets=[
+                    {
+                        "Id": "webhook",
+                        "Arn": self._queue_arn(sqs, webhook_queue_url),
+                        "InputTransformer": target.input_transformer,
+                    }
+                ],
+            )
+            self._threads.append(
+                threading.Thread(
+                    target=self._forward,
+                    args=(target, webhook_queue_url, self.webhook_url),
+                    name="webhook",
+                    daemon=True,
+                )
+            )
+        for thread in self._threads:
+            thread.start()
+
+    @staticmethod
+    def _create_queue(sqs: SQSClient, name: str) -> str:
+        return sqs.create_queue(QueueName=name)["QueueUrl"]
+
+    @staticmethod
+    def _queue_arn(sqs: SQSClient, queue_url: str) -> str:
+        return sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def stop(self) -> None:
         self._stop.set()
-        if self._consumer is not None:
-            self._consumer.join(5)
+        for thread in self._threads:
+            thread.join(5)
         self._server.stop()
 
     def snapshot(self) -> list[dict[str, Any]]:
@@ -109,8 +163,61 @@ class LocalEventBus:
             f"[events] {event.get('detail-type')} id={detail.get('id')} tags={','.join(detail.get('tags', []))}",
             flush=True,
         )
-        if self.webhook_url:
-            try:
-                httpx.post(self.webhook_url, json=event, timeout=5).raise_for_status()
-            except httpx.HTTPError as exc:
-                print(f"[events] webhook {self.webhook_url} failed: {exc}", flush=True)
+
+    def _forward(self, target: RevalidateTarget, queue_url: str, url: str) -> None:
+        """Send each transformed event to the webhook like the API destination: retry 429, 5xx and
+        transport errors with backoff (the message stays on the queue), give up on other answers."""
+        sqs = self._sqs()
+        with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+            while not self._stop.is_set():
+                try:
+                    batch = sqs.receive_message(
+                        QueueUrl=queue_url,
+                        MaxNumberOfMessages=10,
+                        WaitTimeSeconds=1,
+                        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                    )
+                except Exception as exc:  # the server is going away at shutdown
+                    if not self._stop.is_set():
+                        print(f"[webhook] queue error: {exc}", flush=True)
+                    continue
+                for message in batch.get("Messages", []):
+                    try:
+                        self._settle(sqs, queue_url, message, self._send_once(client, target, url, message["Body"]))
+                    except Exception as exc:  # keep forwarding the next events
+                        if not self._stop.is_set():
+                            print(f"[webhook] error: {exc!r}", flush=True)
+
+    @staticmethod
+    def _settle(sqs: SQSClient, queue_url: str, message: MessageTypeDef, outcome: str | None) -> None:
+        """Done or out of attempts: off the queue. Otherwise back on it after an exponential backoff."""
+        attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        if outcome is None or attempt >= WEBHOOK_ATTEMPTS:
+            if outcome is not None:
+                print(f"[webhook] gave up after {attempt} attempts ({outcome})", flush=True)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        else:
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=2**attempt
+            )
+
+    def _send_once(self, client: httpx.Client, target: RevalidateTarget, url: str, body: str) -> str | None:
+        """None when done (delivered, or refused for good); otherwise why it should be retried."""
+        try:
+            response = send(client, url, target, self.webhook_api_key, body)
+        except httpx.HTTPError as exc:
+            print(f"[webhook] {target.http_method} {url} failed: {exc!r}: will retry", flush=True)
+            return repr(exc)
+        except ValueError as exc:  # the transformer made something that is not JSON
+            print(f"[webhook] dropped a body that is not JSON ({exc}): {body[:200]}", flush=True)
+            return None
+        status = response.status_code
+        if response.is_success:
+            print(f"[webhook] {target.http_method} {url} -> {status}", flush=True)
+            return None
+        if retried_by_eventbridge(status):
+            print(f"[webhook] {target.http_method} {url} -> {status}: will retry", flush=True)
+            return f"HTTP {status}"
+        # In AWS this event would go straight to the dead-letter queue.
+        print(f"[webhook] {target.http_method} {url} -> {status}: not retried: {response.text[:200]}", flush=True)
+        return None

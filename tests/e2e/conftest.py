@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,19 +23,40 @@ from jobprep_local.eventbus import free_port
 STARTUP_SECONDS = 90
 
 
+# The key the session's dev server sends (through DEV_WEBHOOK_API_KEY, as a developer would set it).
+WEBHOOK_API_KEY = "e2e-webhook-key"
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    raw_body: bytes
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw_body)
+
+
 class WebhookReceiver:
-    """Collects the events the dev server POSTs to its webhook."""
+    """A real HTTP server recording every request the dev server's webhook makes, whatever the method."""
 
     def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        received = self.events
+        self.requests: list[WebhookRequest] = []
+        owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                body = self.rfile.read(length)
+                owner.requests.append(WebhookRequest(self.command, self.path, headers, body))
+                self.send_response(owner.status_for(body))
                 self.end_headers()
+
+            # whatever method the template's HttpMethod says: a wrong one is recorded, not refused
+            do_PUT = do_PATCH = do_GET = do_POST  # noqa: N815
 
             def log_message(self, *_args: Any) -> None:
                 return
@@ -43,18 +65,36 @@ class WebhookReceiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def status_for(self, body: bytes) -> int:
+        return 204
+
+    @property
+    def bodies(self) -> list[Any]:
+        return [r.body for r in list(self.requests)]
+
     def close(self) -> None:
         self.server.shutdown()
 
 
 class DevServer:
-    def __init__(self, data_dir: Path, webhook: str | None = None, schedule_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        webhook: str | None = None,
+        schedule_scale: float = 1.0,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"server-{self.port}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_", "DEV_WEBHOOK_"))
+        }
+        env.update(extra_env or {})
         command = [
             sys.executable,
             "-m",
@@ -117,7 +157,12 @@ def webhook() -> Iterator[WebhookReceiver]:
 @pytest.fixture(scope="session")
 def dev_server(tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceiver) -> Iterator[DevServer]:
     # Short path: the embedded PostgreSQL's Unix socket lives in its data folder.
-    server = DevServer(Path(tmp_path_factory.mktemp("dev")), webhook=webhook.url, schedule_scale=0.05)
+    server = DevServer(
+        Path(tmp_path_factory.mktemp("dev")),
+        webhook=webhook.url,
+        schedule_scale=0.05,
+        extra_env={"DEV_WEBHOOK_API_KEY": WEBHOOK_API_KEY},
+    )
     yield server
     server.stop()
 
