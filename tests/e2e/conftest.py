@@ -54,7 +54,10 @@ class DevServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"server-{self.port}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_"))}
+        # As `make dev` runs: no test settings (CLERK_: the documented dev webhook secret applies).
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_", "CLERK_"))
+        }
         command = [
             sys.executable,
             "-m",

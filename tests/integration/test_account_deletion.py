@@ -311,3 +311,19 @@ def test_dev_secret_and_local_api_route_have_no_jwt(local_api: LocalApi) -> None
     assert match.spec.logical_id == FUNCTION
     assert match.route.jwt is False
     assert all(r.jwt for s in local_api.specs.values() for r in s.routes if r.path != PATH)
+
+
+def test_relay_housekeeping_forgets_delivery_ids_after_the_retention(api: ApiClient, clean_db: Engine) -> None:
+    from jobprep.events.relay import relay_pending
+
+    old = signed(user_deleted("alice"), WEBHOOK_SECRET)
+    recent = signed(user_deleted("bob"), WEBHOOK_SECRET)
+    assert deliver(api, *old).status == deliver(api, *recent).status == 204
+    with clean_db.begin() as conn:
+        conn.execute(
+            text("UPDATE webhook_deliveries SET received_at = now() - interval '8 days' WHERE id = :id"),
+            {"id": old[1]["svix-id"]},
+        )
+    report = relay_pending(lambda: 0)  # no time to publish: only housekeeping
+    assert report.purged_webhook_deliveries == 1
+    assert deliveries(clean_db) == [(recent[1]["svix-id"], "user.deleted")]
