@@ -13,6 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 help:
 	@echo "make dev     run the API locally on 127.0.0.1 (embedded PostgreSQL, local EventBridge)"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
+	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice"
 	@echo "make test    lint, type-check, validate the template and run every test"
 	@echo "make examples-check  type-check and test examples/nextjs-revalidate (npm ci, tsc, node --test)"
 	@echo "make build   sam build (no Docker needed)"
@@ -40,6 +41,9 @@ dev: $(STAMP)
 
 token: $(STAMP)
 	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)
+
+webhook: $(STAMP)
+	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -87,4 +91,4 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
-.PHONY: help install tools chromium dev token lint validate examples-build examples-check test build bench clean
+.PHONY: help install tools chromium dev token webhook lint validate examples-build examples-check test build bench clean

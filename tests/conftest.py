@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 from tests import pg
 
 EVENT_BUS = "job-prep-test"
+# The identity provider's webhook signing secret in tests (Svix format: whsec_ + base64).
+WEBHOOK_SECRET = "whsec_dGVzdHMtb25seSB3ZWJob29rIHNpZ25pbmcga2V5"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "POWERTOOLS_SERVICE_NAME": "job-prep",
         "POWERTOOLS_METRICS_NAMESPACE": "JobPrepTest",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "CLERK_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }.items():
         os.environ[key] = value
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EVENTBRIDGE"):
@@ -59,7 +62,7 @@ def database() -> Iterator[Engine]:
         server.cleanup()
 
 
-TABLES = ("interviews", "job_infos", "outbox", "idempotency_keys", "rate_limit_buckets")
+TABLES = ("interviews", "job_infos", "outbox", "idempotency_keys", "rate_limit_buckets", "webhook_deliveries")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""python -m jobprep_local [serve|token|openapi]"""
+"""python -m jobprep_local [serve|token|webhook|openapi]"""
 
 from __future__ import annotations
 
@@ -37,12 +37,27 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--features", default=DEFAULT_FEATURES, help='plan features claim, e.g. "u:1_interview"')
     token.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS)
 
+    webhook = commands.add_parser("webhook", help="send a signed Clerk user.deleted webhook to the dev server")
+    webhook.add_argument("user_id")
+    webhook.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('PORT', '3000')}")
+
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output", type=Path)
 
     args = parser.parse_args(argv)
     if args.command == "token":
         print(DevKeys(args.data_dir).issue(args.user_id, args.features, args.ttl))
+    elif args.command == "webhook":
+        import httpx
+
+        from jobprep_local.clerk import DEV_WEBHOOK_SECRET, PATH, signed, user_deleted
+
+        body, headers = signed(user_deleted(args.user_id), os.environ.get("CLERK_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET))
+        response = httpx.post(args.url.rstrip("/") + PATH, content=body, headers=headers, timeout=30)
+        print(f"POST {PATH} user.deleted {args.user_id} (svix-id {headers['svix-id']}) -> {response.status_code}")
+        if response.content:
+            print(response.text)
+        raise SystemExit(0 if response.is_success else 1)
     elif args.command == "openapi":
         # Importing the functions needs their settings; no server is contacted to build the document.
         os.environ.setdefault("DATABASE_URL", "postgresql://openapi@localhost/unused")
@@ -56,7 +71,11 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print(text)
     else:
+        from jobprep_local.clerk import DEV_WEBHOOK_SECRET
         from jobprep_local.devserver import serve as run
+
+        # The functions verify the identity provider's webhooks with it (docs/account-deletion.md).
+        os.environ.setdefault("CLERK_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)
 
         run(
             DevConfig(

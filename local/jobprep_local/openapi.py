@@ -17,7 +17,8 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str | None = None)
         "info": {
             "title": TITLE,
             "version": VERSION,
-            "description": "Job infos and practice interviews. Every route needs a JWT (Bearer).",
+            "description": "Job infos and practice interviews. Every route needs a JWT (Bearer), except the "
+            "identity provider's webhook, which is authenticated by its Svix signature.",
         },
         "paths": {},
         "components": {
@@ -38,4 +39,8 @@ def build_openapi(specs: dict[str, FunctionSpec], server_url: str | None = None)
         for path, operations in part.get("paths", {}).items():
             document["paths"].setdefault(path, {}).update(operations)
         document["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+        for route in spec.routes:
+            operation = document["paths"].get(route.path, {}).get(route.method.lower())
+            if operation is not None and not route.jwt:
+                operation["security"] = []  # `Authorizer: NONE` in the template: no JWT
     return document

@@ -46,6 +46,7 @@ CfnLoader.add_multi_constructor("!", _construct_tag)
 class Route:
     method: str
     path: str  # API Gateway form: /job-infos/{jobInfoId}
+    jwt: bool = True  # False for `Auth: {Authorizer: NONE}`: the API's JWT authorizer skips the route
 
     @property
     def route_key(self) -> str:
@@ -121,7 +122,8 @@ def functions(path: Path = TEMPLATE_PATH) -> dict[str, FunctionSpec]:
         for name, event in (props.get("Events") or {}).items():
             ev_props = event.get("Properties", {})
             if event["Type"] == "HttpApi":
-                routes.append(Route(ev_props["Method"].upper(), ev_props["Path"]))
+                authorizer = (ev_props.get("Auth") or {}).get("Authorizer")
+                routes.append(Route(ev_props["Method"].upper(), ev_props["Path"], jwt=authorizer != "NONE"))
             elif event["Type"] in ("Schedule", "ScheduleV2"):
                 expression = ev_props.get("Schedule") or ev_props["ScheduleExpression"]
                 schedules.append(Schedule(name, expression, _schedule_enabled(ev_props, parameters)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class Settings(BaseModel):
@@ -38,6 +38,13 @@ class Settings(BaseModel):
     outbox_batch_size: int = Field(default=10, ge=1, le=10, alias="OUTBOX_BATCH_SIZE")
     outbox_retention_hours: int = Field(default=72, ge=1, alias="OUTBOX_RETENTION_HOURS")
     idempotency_ttl_hours: int = Field(default=24, ge=1, alias="IDEMPOTENCY_TTL_HOURS")
+
+    # The identity provider's webhook signing secret (whsec_...): in AWS a Secrets Manager ARN,
+    # locally the value itself. Only the webhook function reads them.
+    clerk_webhook_secret_arn: str | None = Field(default=None, alias="CLERK_WEBHOOK_SECRET_ARN")
+    clerk_webhook_secret: SecretStr | None = Field(default=None, alias="CLERK_WEBHOOK_SECRET")
+    # Processed webhook ids are kept longer than Svix keeps retrying one message (about 28 hours).
+    webhook_delivery_retention_hours: int = Field(default=168, ge=48, alias="WEBHOOK_DELIVERY_RETENTION_HOURS")
 
     @model_validator(mode="after")
     def _has_database(self) -> Settings:

@@ -17,6 +17,13 @@ class Unauthenticated(DomainError):
     message = "Missing or invalid identity"
 
 
+class InvalidWebhookSignature(Unauthenticated):
+    """A webhook without a valid signature of the identity provider (or signed too long ago)."""
+
+    code = "INVALID_SIGNATURE"
+    message = "Missing or invalid webhook signature"
+
+
 class NotFound(DomainError):
     # Same answer for "does not exist" and "belongs to someone else": nothing leaks.
     code = "NOT_FOUND"

@@ -89,10 +89,11 @@ class DevServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"server-{self.port}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
+        # As `make dev` runs: no test settings (CLERK_: the documented dev webhook secret applies).
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_", "DEV_WEBHOOK_"))
+            if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_", "DEV_WEBHOOK_", "CLERK_"))
         }
         env.update(extra_env or {})
         command = [

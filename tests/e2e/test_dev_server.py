@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +88,38 @@ def test_two_users_full_flow(dev_server: DevServer, webhook: WebhookReceiver) ->
     assert "[events] JobInfoDeleted" in dev_server.log()
 
 
+def test_signed_webhook_deletes_a_users_data_without_a_jwt(dev_server: DevServer) -> None:
+    """What `make webhook USER_ID=carol` does, against the documented dev secret."""
+    carol, dave = dev_server.client("carol"), dev_server.client("dave")
+    job = carol.post("/job-infos", json={"name": "Carol's", "experienceLevel": "junior", "description": "d"}).json()
+    assert carol.post(f"/job-infos/{job['id']}/interviews", json={}).status_code == 201
+    assert dave.post("/job-infos", json={"name": "Dave's", "experienceLevel": "senior", "description": "d"}).is_success
+
+    unsigned = httpx.post(
+        f"{dev_server.base_url}/webhooks/clerk", json={"type": "user.deleted", "data": {"id": "dave"}}
+    )
+    assert unsigned.status_code == 401
+    assert unsigned.json()["code"] == "INVALID_SIGNATURE"  # the function answered: no JWT check in front of it
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
+    sent = subprocess.run(
+        [sys.executable, "-m", "jobprep_local", "webhook", "carol", "--url", dev_server.base_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "-> 204" in sent.stdout
+
+    assert carol.get("/job-infos").json()["items"] == []
+    assert [j["name"] for j in dave.get("/job-infos").json()["items"]] == ["Dave's"]
+    [event] = wait_for(lambda: events_about(dev_server, "carol"))
+    assert event["detail-type"] == "UserDataDeleted"
+    assert f"id:{job['id']}:jobInfos" in event["detail"]["tags"]
+
+
 def _foreign_token() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -145,7 +180,16 @@ def test_openapi_document_covers_every_route(dev_server: DevServer) -> None:
         ("/job-infos/{jobInfoId}/interviews", "get"),
         ("/interviews/{interviewId}", "get"),
         ("/interviews/{interviewId}", "patch"),
+        ("/webhooks/clerk", "post"),
     }
+    # the webhook is authenticated by its Svix signature, every other operation by the JWT
+    assert document["paths"]["/webhooks/clerk"]["post"]["security"] == []
+    assert all(
+        "security" not in op
+        for path, item in document["paths"].items()
+        if path != "/webhooks/clerk"
+        for op in item.values()
+    )
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert {"JobInfoCreate", "JobInfoOut", "InterviewOut", "JobInfoPage"} <= set(document["components"]["schemas"])
 

@@ -21,5 +21,12 @@ def test_downgrade_to_base_and_back(database: Engine) -> None:
     assert set(inspect(database).get_table_names()) == {"alembic_version"}
     upgrade(db.engine)
     tables = set(inspect(database).get_table_names())
-    assert {"job_infos", "interviews", "outbox", "idempotency_keys", "rate_limit_buckets"} <= tables
+    assert {
+        "job_infos",
+        "interviews",
+        "outbox",
+        "idempotency_keys",
+        "rate_limit_buckets",
+        "webhook_deliveries",
+    } <= tables
     db.engine.dispose()

@@ -1,5 +1,6 @@
 """Settings validation and how AWS credentials reach the connection (Secrets Manager, IAM tokens)."""
 
+import base64
 import json
 from typing import Any
 
@@ -66,3 +67,31 @@ def test_iam_auth_token_is_generated_per_connection() -> None:
     token = cparams["password"]
     assert token.startswith("proxy.example.internal:5432/?Action=connect&DBUser=app")
     assert "X-Amz-Signature=" in token
+
+
+@mock_aws
+def test_webhook_signing_secret_is_read_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobprep.api import clerk
+    from jobprep.config import get_settings
+    from jobprep_local.clerk import signed, user_deleted
+
+    secret = "whsec_" + base64.b64encode(b"the deployed endpoint's key").decode()
+    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="clerk-webhook", SecretString=secret
+    )["ARN"]
+    monkeypatch.setenv("CLERK_WEBHOOK_SECRET_ARN", arn)
+    monkeypatch.delenv("CLERK_WEBHOOK_SECRET", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert clerk.signing_secret() == secret
+        body, headers = signed(user_deleted("alice"), secret)
+        assert clerk.verify(body, headers) == headers["svix-id"]
+    finally:
+        get_settings.cache_clear()
+
+
+def test_settings_never_show_the_webhook_secret() -> None:
+    settings = Settings.model_validate(
+        {"EVENT_BUS_NAME": "b", "DATABASE_URL": "postgresql://x/y", "CLERK_WEBHOOK_SECRET": "whsec_abc"}
+    )
+    assert "whsec_abc" not in repr(settings)

@@ -17,6 +17,10 @@ PUBLISHERS = {"RelayOutboxFunction"} | {
 }
 
 
+# Routes authenticated otherwise than by the JWT authorizer (a security allowlist: keep it short).
+PUBLIC_ROUTES = {"POST /webhooks/clerk"}  # the identity provider's Svix signature
+
+
 def test_one_function_per_route() -> None:
     keys = [r.route_key for spec in functions().values() for r in spec.routes]
     assert len(keys) == len(set(keys))
@@ -56,6 +60,32 @@ def test_http_api_uses_a_jwt_authorizer_from_parameters() -> None:
     api = load_template()["Resources"]["HttpApi"]["Properties"]
     jwt = api["Auth"]["Authorizers"][api["Auth"]["DefaultAuthorizer"]]["JwtConfiguration"]
     assert jwt == {"issuer": {"Ref": "JwtIssuer"}, "audience": {"Ref": "JwtAudience"}}
+
+
+def test_only_the_webhook_route_skips_the_jwt_authorizer() -> None:
+    public = {r.route_key for spec in functions().values() for r in spec.routes if not r.jwt}
+    assert public == PUBLIC_ROUTES
+    [event] = load_template()["Resources"]["ClerkWebhookFunction"]["Properties"]["Events"].values()
+    assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
+
+
+def test_webhook_secret_comes_from_secrets_manager_and_only_that_secret_is_readable() -> None:
+    template = load_template()
+    function = template["Resources"]["ClerkWebhookFunction"]["Properties"]
+    assert function["Environment"]["Variables"] == {"CLERK_WEBHOOK_SECRET_ARN": {"Ref": "ClerkWebhookSecretArn"}}
+    secret_policies = [
+        p for p in function["Policies"] if isinstance(p, dict) and "AWSSecretsManagerGetSecretValuePolicy" in p
+    ]
+    assert secret_policies == [
+        {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ClerkWebhookSecretArn"}}}
+    ]
+    assert "Default" not in template["Parameters"]["ClerkWebhookSecretArn"]  # required at deploy
+    others = [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if logical_id != "ClerkWebhookFunction" and "ClerkWebhookSecretArn" in json.dumps(resource)
+    ]
+    assert others == []
 
 
 def _policies(logical_id: str) -> list[Any]:

@@ -75,13 +75,18 @@ def enqueue(
     tags: ColumnElement[Any],
     job_info_id: ColumnElement[Any] | None = None,
     name: str = "event",
+    event_id: ColumnElement[Any] | None = None,
 ) -> CTE:
     """A data-modifying CTE writing one outbox row per row of `rows` (the changed rows: none,
     no event). Its detail is the DESIGN shape; the inline publisher gets the rest of the grace
-    period before the relay considers the row (its "sent" mark is deferred, see receipts)."""
+    period before the relay considers the row (its "sent" mark is deferred, see receipts).
+    `event_id` defaults to the statement's one :event_id; a statement writing several events
+    passes a column of `rows` with a distinct id per row."""
+    if event_id is None:
+        event_id = bindparam("event_id", type_=Uuid)
     pairs: list[Any] = [
         "eventId",
-        cast(bindparam("event_id", type_=Uuid), String),
+        cast(event_id, String),
         "occurredAt",
         cast(bindparam("occurred_at", type_=String), String),
         "id",
@@ -96,7 +101,7 @@ def enqueue(
     insert = outbox.insert().from_select(
         ["id", "source", "detail_type", "detail", "next_attempt_at"],
         select(
-            bindparam("event_id", type_=Uuid),
+            event_id,
             literal(source, String),
             literal(detail_type, String),
             func.jsonb_build_object(*pairs, type_=JSONB),

@@ -1,4 +1,5 @@
-"""Scheduled outbox relay: publish what the inline publisher could not, then purge.
+"""Scheduled outbox relay: publish what the inline publisher could not, then purge (sent
+events, expired Idempotency-Keys, old webhook delivery ids).
 
 Rows are claimed with FOR UPDATE SKIP LOCKED, so overlapping relay runs (a slow run and
 the next minute's) never publish the same batch twice.
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from jobprep import webhook_deliveries
 from jobprep.config import get_settings
 from jobprep.create_once import purge_expired
 from jobprep.db import engine as db
@@ -28,6 +30,7 @@ class RelayReport:
     failed: int = 0
     purged_events: int = 0
     purged_idempotency_keys: int = 0
+    purged_webhook_deliveries: int = 0
     pending: int = 0  # left after this run
     oldest_pending_seconds: float = 0.0
 
@@ -52,6 +55,9 @@ def relay_pending(remaining_ms: Callable[[], int]) -> RelayReport:
     with db.transaction() as conn:
         report.purged_events = outbox.purge_sent(conn, timedelta(hours=settings.outbox_retention_hours))
         report.purged_idempotency_keys = purge_expired(conn, timedelta(hours=settings.idempotency_ttl_hours))
+        report.purged_webhook_deliveries = webhook_deliveries.purge_expired(
+            conn, timedelta(hours=settings.webhook_delivery_retention_hours)
+        )
         report.pending, report.oldest_pending_seconds = outbox.pending_stats(conn)
     logger.info("outbox relay finished", extra=vars(report))
     return report

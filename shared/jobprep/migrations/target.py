@@ -7,7 +7,8 @@ from jobprep.events.outbox import outbox
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
 from jobprep.rate_limit import rate_limit_buckets
+from jobprep.webhook_deliveries import webhook_deliveries
 
-TABLES = (job_infos, interviews, outbox, idempotency_keys, rate_limit_buckets)
+TABLES = (job_infos, interviews, outbox, idempotency_keys, rate_limit_buckets, webhook_deliveries)
 
 __all__ = ["TABLES", "metadata"]

@@ -1,0 +1,43 @@
+"""POST /webhooks/clerk: the identity provider's webhooks. No JWT on this route: the Svix
+signature authenticates the request. `user.deleted` removes all of that user's data; every
+other event type is acknowledged and ignored."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.metrics import MetricUnit
+
+from jobprep.api import clerk, responses
+from jobprep.api.entrypoint import entrypoint
+from jobprep.api.resolver import make_resolver
+from jobprep.cascades.service import delete_user_data
+from jobprep.observability import logger, metrics
+
+app = make_resolver()
+
+
+@app.post(
+    "/webhooks/clerk",
+    summary="Clerk webhook (Svix-signed): user.deleted removes all of the user's data",
+    responses={
+        204: {"description": "Processed, a repeat of a processed message, or an ignored event type"},
+        401: {"description": "Missing or invalid Svix signature, or a timestamp more than 5 minutes off"},
+    },
+    tags=["webhooks"],
+)
+def receive() -> Response[Any]:
+    body = clerk.raw_body(app.current_event)
+    message_id = clerk.verify(body, app.current_event.headers)
+    event = clerk.parse(clerk.ClerkEvent, body)
+    if event.type != "user.deleted":
+        logger.info("webhook ignored", extra={"svix_id": message_id, "type": event.type})
+        return responses.no_content()
+    user = clerk.parse(clerk.DeletedUser, event.data, loc=("body", "data"))
+    result = delete_user_data(user.id, message_id, event.type)
+    logger.info("user data deleted", extra={"svix_id": message_id, "user_id": user.id, **vars(result)})
+    if not result.repeated:
+        metrics.add_metric(name="UserDataDeleted", unit=MetricUnit.Count, value=1)
+    return responses.no_content()
+
+
+lambda_handler = entrypoint(app)

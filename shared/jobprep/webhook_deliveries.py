@@ -1,0 +1,49 @@
+"""Webhook messages already acted on, by the sender's message id (Svix's `svix-id`).
+
+Svix retries a message with the same id (and a fresh signature) for about a day, and a
+captured request can be replayed within the signature's 5-minute tolerance: the id makes
+every repeat a no-op. It is recorded by the very statement that acts on the message (an
+``INSERT ... ON CONFLICT DO NOTHING`` CTE gating that statement's changes), so "acted on"
+and "recorded" can never disagree; a concurrent first delivery of the same id waits on the
+primary key and then counts as a repeat.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import CTE, Column, Connection, DateTime, String, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from jobprep.db.metadata import metadata
+
+DELIVERY_ID_MAX = 255  # Svix ids are "msg_" + a 27-character KSUID
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(DELIVERY_ID_MAX), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def record() -> CTE:
+    """Records :delivery_id (with :delivery_type); yields one row for a new delivery, none for
+    a repeat. Gate every change of the statement on ``exists(select(record_cte.c.id))``."""
+    return (
+        insert(webhook_deliveries)
+        .from_select(
+            ["id", "event_type"],
+            select(bindparam("delivery_id", type_=String), bindparam("delivery_type", type_=String)),
+        )
+        .on_conflict_do_nothing(index_elements=[webhook_deliveries.c.id])
+        .returning(webhook_deliveries.c.id)
+        .cte("recorded")
+    )
+
+
+def purge_expired(conn: Connection, older_than: timedelta) -> int:
+    return conn.execute(
+        webhook_deliveries.delete().where(webhook_deliveries.c.received_at < func.now() - older_than)
+    ).rowcount
