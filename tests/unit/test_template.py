@@ -315,3 +315,24 @@ def test_every_checkov_suppression_says_why() -> None:
     for skip in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), skip
         assert len(skip.get("comment", "")) > 20, skip
+
+
+def test_the_migration_waits_for_every_network_path_in_aurora_mode() -> None:
+    """DependsOn can't name resources that exist in one mode only, so SchemaMigration refers to
+    them; every function depends on SchemaMigration, so nothing runs before the network is up."""
+    resources = load_template()["Resources"]
+    network = resources["SchemaMigration"]["Properties"]["Network"]["Fn::If"]
+    assert network[0] == "IsAurora"
+    referenced = {ref["Ref"] for ref in network[1]}
+    needed = {
+        logical_id
+        for logical_id, r in resources.items()
+        if r["Type"]
+        in (
+            "AWS::EC2::SecurityGroupIngress",
+            "AWS::EC2::SecurityGroupEgress",
+            "AWS::EC2::SubnetRouteTableAssociation",
+            "AWS::EC2::VPCEndpoint",
+        )
+    }
+    assert referenced == needed
