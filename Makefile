@@ -6,6 +6,9 @@ TOOLS := .tools
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
 SAM := $(TOOLS)/bin/sam
+# checkov pins an older boto3 than the SAM CLI, so it gets a venv of its own inside .tools.
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+ENV ?= dev
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
@@ -17,6 +20,7 @@ help:
 	@echo "make test    lint, type-check, validate the template and run every test"
 	@echo "make examples-check  type-check and test examples/nextjs-revalidate (npm ci, tsc, node --test)"
 	@echo "make build   sam build (no Docker needed)"
+	@echo "make deploy  sam build + sam deploy --config-env dev (make deploy ENV=prod); docs/deploy.md"
 	@echo "make bench   benchmarks (bench/)"
 
 # The dev venv uses exactly the layer's pinned versions (shared/requirements.txt).
@@ -31,6 +35,8 @@ $(TOOLS_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
 	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli>=1.120' 'cfn-lint>=1.20'
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/python -m pip install --quiet 'checkov>=3.2,<4'
 	touch $@
 
 install: $(STAMP)
@@ -53,6 +59,7 @@ lint: $(STAMP)
 validate: $(TOOLS_STAMP)
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	$(TOOLS)/bin/cfn-lint template.yaml
+	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --quiet --compact
 
 # The docs-page test drives Debian's headless Chromium; install it when we can (root, apt).
 chromium:
@@ -85,10 +92,14 @@ test: $(STAMP) $(TOOLS_STAMP) chromium lint validate examples-check
 build: $(TOOLS_STAMP)
 	$(SAM) build
 
+# Needs AWS credentials (a profile, or OIDC in CI) and samconfig.toml's [$(ENV)] section.
+deploy: build
+	$(SAM) deploy --config-env $(ENV)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
-.PHONY: help install tools chromium dev token webhook lint validate examples-build examples-check test build bench clean
+.PHONY: help install tools chromium dev token webhook lint validate examples-build examples-check test build deploy bench clean

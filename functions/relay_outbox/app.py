@@ -1,4 +1,9 @@
-"""Scheduled (rate 1 minute): publish pending outbox events, purge old sent rows and idempotency keys."""
+"""Publish pending outbox events, purge old sent rows and idempotency keys.
+
+Runs when asked (a message on the wake-up queue) and on a slow safety-net schedule; while
+events remain pending it asks for its own next run, so it stops once the outbox is drained
+and an idle database can sleep.
+"""
 
 from dataclasses import asdict
 from typing import Any
@@ -7,7 +12,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobprep.events.relay import relay_pending
+from jobprep.events.wakeup import request_relay
 from jobprep.observability import logger, metrics
+
+# While anything is pending, run again this much later (rows in backoff or in their grace period).
+RERUN_WHILE_PENDING_SECONDS = 60
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -17,4 +26,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="OutboxEventsRelayed", unit=MetricUnit.Count, value=report.sent)
     metrics.add_metric(name="OutboxEventsFailed", unit=MetricUnit.Count, value=report.failed)
     metrics.add_metric(name="OutboxOldestPendingAge", unit=MetricUnit.Seconds, value=report.oldest_pending_seconds)
+    if report.pending:
+        request_relay(RERUN_WHILE_PENDING_SECONDS, "events still pending")
     return asdict(report)

@@ -67,7 +67,7 @@ def function_environment(database_url: str, bus: LocalEventBus) -> dict[str, str
             env[key] = value
         elif isinstance(value, dict) and "Ref" in value and "Default" in parameters.get(value["Ref"], {}):
             env[key] = str(parameters[value["Ref"]]["Default"])
-    for key in ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_SECRET_ARN", "DB_IAM_AUTH"):
+    for key in ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_IAM_AUTH", "DATABASE_URL_SECRET"):
         env.pop(key, None)  # DATABASE_URL replaces the AWS connection settings
     env.update(
         {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -15,13 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    # Local/dev: a full URL. In AWS: host/name/user plus a secret or IAM auth.
+    # Exactly one way to the database: a URL (local), a Secrets Manager secret holding the URL
+    # (DatabaseMode=external, e.g. Neon), or host/name/user with IAM tokens (aurora, RDS Proxy).
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    database_url_secret: str | None = Field(default=None, alias="DATABASE_URL_SECRET")  # name or ARN
     db_host: str | None = Field(default=None, alias="DB_HOST")
     db_port: int = Field(default=5432, alias="DB_PORT")
     db_name: str = Field(default="jobprep", alias="DB_NAME")
     db_user: str = Field(default="jobprep", alias="DB_USER")
-    db_secret_arn: str | None = Field(default=None, alias="DB_SECRET_ARN")
     db_iam_auth: bool = Field(default=False, alias="DB_IAM_AUTH")
     db_sslmode: str = Field(default="require", alias="DB_SSLMODE")
     db_connect_timeout: int = Field(default=5, ge=1, le=60, alias="DB_CONNECT_TIMEOUT")
@@ -38,6 +40,14 @@ class Settings(BaseModel):
     outbox_batch_size: int = Field(default=10, ge=1, le=10, alias="OUTBOX_BATCH_SIZE")
     outbox_retention_hours: int = Field(default=72, ge=1, alias="OUTBOX_RETENTION_HOURS")
     idempotency_ttl_hours: int = Field(default=24, ge=1, alias="IDEMPOTENCY_TTL_HOURS")
+    # Where a function asks for a relay run when events are left pending (unset: nobody asks).
+    relay_wakeup_queue_url: str | None = Field(default=None, alias="RELAY_WAKEUP_QUEUE_URL")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data: Any) -> Any:
+        # The template sets every variable in both database modes, the unused ones to "".
+        return {k: v for k, v in data.items() if v != ""} if isinstance(data, dict) else data
 
     # The identity provider's webhook signing secret (whsec_...): in AWS a Secrets Manager ARN,
     # locally the value itself. Only the webhook function reads them.
@@ -47,11 +57,14 @@ class Settings(BaseModel):
     webhook_delivery_retention_hours: int = Field(default=168, ge=48, alias="WEBHOOK_DELIVERY_RETENTION_HOURS")
 
     @model_validator(mode="after")
-    def _has_database(self) -> Settings:
-        if self.database_url is None and self.db_host is None:
-            raise ValueError("set DATABASE_URL, or DB_HOST with DB_SECRET_ARN or DB_IAM_AUTH")
-        if self.database_url is None and not (self.db_secret_arn or self.db_iam_auth):
-            raise ValueError("DB_HOST needs DB_SECRET_ARN or DB_IAM_AUTH=true for credentials")
+    def _one_way_to_the_database(self) -> Settings:
+        ways = [
+            self.database_url is not None,
+            self.database_url_secret is not None,
+            self.db_host is not None and self.db_iam_auth,
+        ]
+        if sum(ways) != 1:
+            raise ValueError("set exactly one of DATABASE_URL, DATABASE_URL_SECRET, or DB_HOST with DB_IAM_AUTH=true")
         return self
 
 

@@ -6,7 +6,8 @@
 2. After it has committed, the event is published with PutEvents.
 3. A published event's "sent" mark rides on the connection's next statement (receipts); an
    event EventBridge refused is pushed back with backoff right away (a round trip only on
-   that failure path); anything else (a container killed in between) is the relay's job.
+   that failure path) and a relay run is requested (events.wakeup); anything else (a
+   container killed in between) is found by the relay's safety-net schedule.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from jobprep.events import receipts
 from jobprep.events.model import InvalidationEvent
 from jobprep.events.outbox import event_from, event_params, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
+from jobprep.events.wakeup import request_relay
 from jobprep.observability import logger
+
+# Ask the relay to run once the failed rows' first backoff (at most 10 s) has passed.
+RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS = 30
 
 
 def read(statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
@@ -53,4 +58,5 @@ def publish(events: Sequence[InvalidationEvent]) -> PublishResult:
         except Exception:
             # The rows stay pending with their grace period; the relay retries them then.
             logger.warning("could not record the failed publish", exc_info=True)
+        request_relay(RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS, "inline publish failed")
     return result

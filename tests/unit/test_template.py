@@ -72,18 +72,17 @@ def test_only_the_webhook_route_skips_the_jwt_authorizer() -> None:
 def test_webhook_secret_comes_from_secrets_manager_and_only_that_secret_is_readable() -> None:
     template = load_template()
     function = template["Resources"]["ClerkWebhookFunction"]["Properties"]
-    assert function["Environment"]["Variables"] == {"CLERK_WEBHOOK_SECRET_ARN": {"Ref": "ClerkWebhookSecretArn"}}
+    assert function["Environment"]["Variables"] == {"CLERK_WEBHOOK_SECRET_ARN": {"Ref": "ClerkWebhookSecret"}}
     secret_policies = [
         p for p in function["Policies"] if isinstance(p, dict) and "AWSSecretsManagerGetSecretValuePolicy" in p
     ]
-    assert secret_policies == [
-        {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ClerkWebhookSecretArn"}}}
-    ]
-    assert "Default" not in template["Parameters"]["ClerkWebhookSecretArn"]  # required at deploy
+    assert secret_policies == [{"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ClerkWebhookSecret"}}}]
+    # created by the stack (so a deploy from zero needs nothing first), filled in after Clerk's setup
+    assert template["Resources"]["ClerkWebhookSecret"]["Type"] == "AWS::SecretsManager::Secret"
     others = [
         logical_id
         for logical_id, resource in template["Resources"].items()
-        if logical_id != "ClerkWebhookFunction" and "ClerkWebhookSecretArn" in json.dumps(resource)
+        if logical_id != "ClerkWebhookFunction" and '"Ref": "ClerkWebhookSecret"' in json.dumps(resource)
     ]
     assert others == []
 
@@ -105,9 +104,27 @@ def test_put_events_only_for_mutations_and_only_on_the_bus(logical_id: str) -> N
         assert not isinstance(policy, str), f"managed policy {policy} on {logical_id}"
 
 
-def test_relay_runs_every_minute() -> None:
-    relay = functions()["RelayOutboxFunction"]
-    assert [s.expression for s in relay.schedules] == ["rate(1 minute)"]
+def test_relay_runs_on_request_with_a_slow_safety_net_and_a_dead_letter_queue() -> None:
+    resources = load_template()["Resources"]
+    relay = resources["RelayOutboxFunction"]["Properties"]
+    assert [s.expression for s in functions()["RelayOutboxFunction"].schedules] == ["rate(1 hour)"]
+    wakeup = relay["Events"]["Wakeup"]
+    assert wakeup["Type"] == "SQS"
+    assert wakeup["Properties"]["Queue"] == {"Fn::GetAtt": ["RelayWakeupQueue", "Arn"]}
+    assert wakeup["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 2
+    on_failure = relay["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["RelayDeadLetterQueue", "Arn"]}}
+    redrive = resources["RelayWakeupQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["RelayDeadLetterQueue", "Arn"]}
+    for queue in ("RelayWakeupQueue", "RelayDeadLetterQueue"):
+        assert resources[queue]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_keep_warm_is_off_by_default() -> None:
+    assert load_template()["Parameters"]["KeepWarmState"]["Default"] == "DISABLED"
+    assert all(
+        not s.enabled_by_default for spec in functions().values() for s in spec.schedules if s.name == "KeepWarm"
+    )
 
 
 def test_every_function_has_a_makefile_target_and_a_sample_event() -> None:
@@ -148,3 +165,205 @@ def test_layer_requirements_match_the_package_dependencies() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert layer == declared
+
+
+# --- deploy from zero -----------------------------------------------------------------------
+
+
+def test_schema_revision_is_the_alembic_head() -> None:
+    """Adding a migration fails this test until template.yaml names it, and naming it is what
+    makes CloudFormation run the SchemaMigration custom resource on the next deploy."""
+    from jobprep.migrations import head_revision
+
+    migration = load_template()["Resources"]["SchemaMigration"]
+    assert migration["Properties"]["SchemaRevision"] == head_revision()
+    assert migration["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+
+
+def _database_functions() -> list[str]:
+    resources = load_template()["Resources"]
+    return [
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and {"Ref": "DatabaseAccessPolicy"} in resource["Properties"].get("Policies", [])
+    ]
+
+
+def test_every_database_function_waits_for_the_migration() -> None:
+    resources = load_template()["Resources"]
+    database_functions = _database_functions()
+    assert set(functions()) <= set(database_functions)
+    for logical_id in database_functions:
+        if logical_id == "MigrateFunction":
+            assert "DependsOn" not in resources[logical_id]
+        else:
+            assert resources[logical_id].get("DependsOn") == "SchemaMigration", logical_id
+
+
+@pytest.mark.parametrize("logical_id", sorted(k for k, v in functions().items() if v.routes))
+def test_api_functions_take_the_reserved_concurrency_parameter(logical_id: str) -> None:
+    props = load_template()["Resources"][logical_id]["Properties"]
+    assert props["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesApiConcurrency", {"Ref": "ApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert load_template()["Parameters"]["ApiReservedConcurrency"]["Default"] == 0  # 10-concurrency accounts
+
+
+def _resolve(node: Any, mode: str, values: dict[str, str]) -> Any:
+    """Evaluate the template's !If / !Ref / !GetAtt for one DatabaseMode, as CloudFormation would."""
+    if isinstance(node, dict):
+        if "Fn::If" in node:
+            condition, when_true, when_false = node["Fn::If"]
+            is_true = {"IsAurora": mode == "aurora", "IsExternal": mode == "external"}[condition]
+            return _resolve(when_true if is_true else when_false, mode, values)
+        if "Ref" in node:
+            return values.get(node["Ref"], f"<{node['Ref']}>")
+        if "Fn::GetAtt" in node:
+            return values.get(".".join(node["Fn::GetAtt"]), "<getatt>")
+        return {k: _resolve(v, mode, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v, mode, values) for v in node]
+    return node
+
+
+@pytest.mark.parametrize("mode", ["aurora", "external"])
+def test_function_environment_is_valid_in_both_database_modes(mode: str) -> None:
+    from jobprep.config import Settings
+
+    template = load_template()
+    defaults = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values = {**defaults, "DatabaseMode": mode, "DatabaseProxy.Endpoint": "job-prep-dev.proxy-abc.rds.amazonaws.com"}
+    if mode == "external":
+        values["DatabaseUrlSecretName"] = "jobprep/dev/database-url"
+    env = _resolve(template["Globals"]["Function"]["Environment"]["Variables"], mode, values)
+    settings = Settings.model_validate(env)
+    if mode == "aurora":
+        assert (settings.db_host, settings.db_iam_auth, settings.database_url_secret) == (
+            "job-prep-dev.proxy-abc.rds.amazonaws.com",
+            True,
+            None,
+        )
+    else:
+        assert (settings.db_host, settings.db_iam_auth, settings.database_url_secret) == (
+            None,
+            False,
+            "jobprep/dev/database-url",
+        )
+    vpc = _resolve(template["Globals"]["Function"]["VpcConfig"], mode, values)
+    assert (vpc != "<AWS::NoValue>") == (mode == "aurora")
+
+
+def test_aurora_resources_exist_only_in_aurora_mode() -> None:
+    resources = load_template()["Resources"]
+    aurora_only = {
+        "AWS::EC2::VPC",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBProxy",
+        "AWS::RDS::DBProxyTargetGroup",
+    }
+    found = {r["Type"] for r in resources.values() if r.get("Condition") == "IsAurora"}
+    assert aurora_only <= found
+    assert all(r.get("Condition") == "IsAurora" for r in resources.values() if r["Type"] in aurora_only)
+    subnets = [r for r in resources.values() if r["Type"] == "AWS::EC2::Subnet"]
+    assert [s["Properties"]["AvailabilityZone"]["Fn::Select"][0] for s in subnets] == [0, 1]  # two AZs
+    assert not [r for r in resources.values() if r["Type"] in ("AWS::EC2::NatGateway", "AWS::EC2::InternetGateway")]
+
+
+def test_database_scales_to_zero_behind_a_tls_iam_proxy() -> None:
+    template = load_template()
+    resources = template["Resources"]
+    cluster = resources["DatabaseCluster"]["Properties"]
+    scaling = cluster["ServerlessV2ScalingConfiguration"]
+    assert scaling["MinCapacity"] == {"Ref": "AuroraMinCapacity"}
+    assert template["Parameters"]["AuroraMinCapacity"]["Default"] == 0
+    assert scaling["SecondsUntilAutoPause"] == {"Ref": "AuroraSecondsUntilAutoPause"}
+    assert cluster["ManageMasterUserPassword"] is True  # generated and rotated by RDS
+    assert cluster["StorageEncrypted"] is True
+    assert resources["DatabaseCluster"]["DeletionPolicy"] == "Snapshot"
+    proxy = resources["DatabaseProxy"]["Properties"]
+    assert proxy["RequireTLS"] is True
+    [auth] = proxy["Auth"]
+    assert auth["IAMAuth"] == "REQUIRED"
+    assert auth["SecretArn"] == {"Fn::GetAtt": ["DatabaseCluster", "MasterUserSecret.SecretArn"]}
+    statement = resources["DatabaseAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Fn::If"]
+    assert statement[1]["Action"] == "rds-db:connect"
+    assert "dbuser:${ProxyId}/${DatabaseUser}" in statement[1]["Resource"]["Fn::Sub"][0]
+    assert statement[2]["Action"] == "secretsmanager:GetSecretValue"
+
+
+def test_security_groups_chain_functions_to_proxy_to_cluster() -> None:
+    resources = load_template()["Resources"]
+    ingress = {
+        (
+            r["Properties"]["GroupId"]["Ref"],
+            r["Properties"]["SourceSecurityGroupId"]["Ref"],
+            r["Properties"]["FromPort"],
+        )
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+    }
+    assert ingress == {
+        ("ProxySecurityGroup", "FunctionSecurityGroup", 5432),
+        ("DatabaseSecurityGroup", "ProxySecurityGroup", 5432),
+    }
+    endpoint_in = resources["EndpointSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [(r["SourceSecurityGroupId"]["Ref"], r["FromPort"]) for r in endpoint_in] == [("FunctionSecurityGroup", 443)]
+    for group in ("ProxySecurityGroup", "DatabaseSecurityGroup", "EndpointSecurityGroup"):
+        # an explicit placeholder replaces the default allow-all egress
+        assert resources[group]["Properties"]["SecurityGroupEgress"][0]["CidrIp"] == "127.0.0.1/32"
+    endpoints = {
+        r["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[1]: r["Properties"]["VpcEndpointType"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::VPCEndpoint"
+    }
+    assert endpoints == {"events": "Interface", "sqs": "Interface", "s3": "Gateway"}
+
+
+def test_rules_reject_an_incomplete_database_configuration() -> None:
+    rules = load_template()["Rules"]
+    external = rules["ExternalDatabaseNeedsItsUrlSecret"]
+    assert external["RuleCondition"] == {"Fn::Equals": [{"Ref": "DatabaseMode"}, "external"]}
+    assert external["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]}]}
+    aurora = rules["AuroraDatabaseTakesNoUrlSecret"]
+    assert aurora["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]}
+    assert "JwtAudienceIsSet" in rules
+
+
+def _checkov_skips(node: Any) -> list[dict[str, Any]]:
+    return [
+        skip for resource in node.values() for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+
+def test_every_checkov_suppression_says_why() -> None:
+    skips = _checkov_skips(load_template()["Resources"])
+    assert skips
+    for skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), skip
+        assert len(skip.get("comment", "")) > 20, skip
+
+
+def test_the_migration_waits_for_every_network_path_in_aurora_mode() -> None:
+    """DependsOn can't name resources that exist in one mode only, so SchemaMigration refers to
+    them; every function depends on SchemaMigration, so nothing runs before the network is up."""
+    resources = load_template()["Resources"]
+    network = resources["SchemaMigration"]["Properties"]["Network"]["Fn::If"]
+    assert network[0] == "IsAurora"
+    referenced = {ref["Ref"] for ref in network[1]}
+    needed = {
+        logical_id
+        for logical_id, r in resources.items()
+        if r["Type"]
+        in (
+            "AWS::EC2::SecurityGroupIngress",
+            "AWS::EC2::SecurityGroupEgress",
+            "AWS::EC2::SubnetRouteTableAssociation",
+            "AWS::EC2::VPCEndpoint",
+        )
+    }
+    assert referenced == needed

@@ -1,8 +1,13 @@
-"""Where the engine's URL and password come from.
+"""Where the engine's URL and credentials come from.
 
-Locally a full ``DATABASE_URL``. In AWS host/name/user from the environment and the password
-looked up each time a connection is opened (never at import), so a rotated secret or a
-15-minute IAM token is picked up on the next reconnect.
+* Locally a full ``DATABASE_URL``.
+* ``DATABASE_URL_SECRET`` (DatabaseMode=external): a Secrets Manager secret whose value is a
+  postgresql:// URL with credentials, e.g. a Neon pooled endpoint; read when a connection is
+  opened, so a rotated URL is picked up on the next reconnect (Powertools caches it 5 minutes).
+* ``DB_HOST`` + ``DB_IAM_AUTH`` (aurora): the RDS Proxy endpoint; the password is a 15-minute
+  IAM token signed locally (no network call, no VPC endpoint) for each new connection.
+
+Nothing is fetched at import: a cold start never waits on Secrets Manager before it must.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ def database_url(settings: Settings) -> URL:
     if settings.database_url:
         url = make_url(settings.database_url)
         return url.set(drivername=DRIVER) if url.drivername in ("postgresql", "postgres") else url
+    if settings.database_url_secret:
+        return URL.create(DRIVER)  # everything comes from the secret when connecting
     return URL.create(
         DRIVER,
         username=settings.db_user,
@@ -30,22 +37,35 @@ def database_url(settings: Settings) -> URL:
     )
 
 
-def password_provider(settings: Settings) -> Any:
-    """A ``do_connect`` listener that fills in the password (and user, from a secret)."""
+def connect_params_from_url(value: str, default_sslmode: str) -> dict[str, Any]:
+    """psycopg connect() keywords for a postgresql:// URL (TLS required unless the URL says otherwise)."""
+    try:
+        url = make_url(value.strip())
+    except Exception:
+        url = None
+    if url is None or url.get_backend_name() not in ("postgresql", "postgres"):
+        raise ValueError("the database URL secret does not hold a postgresql:// URL")  # never echo the value
+    params: dict[str, Any] = dict(url.translate_connect_args(username="user", database="dbname"))
+    params.update({key: str(v) if isinstance(v, str) else v[-1] for key, v in url.query.items()})
+    params.setdefault("sslmode", default_sslmode)
+    return params
 
-    def provide_password(_dialect: Any, _conn_rec: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+
+def password_provider(settings: Settings) -> Any:
+    """A ``do_connect`` listener that fills in the credentials for each new connection."""
+
+    def provide_credentials(_dialect: Any, _conn_rec: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
         if settings.db_iam_auth:
             import boto3  # lazy: only IAM-auth deployments pay for this import
 
             cparams["password"] = boto3.client("rds").generate_db_auth_token(
                 DBHostname=str(settings.db_host), Port=settings.db_port, DBUsername=settings.db_user
             )
-        elif settings.db_secret_arn:
+        elif settings.database_url_secret:
             from aws_lambda_powertools.utilities.parameters import get_secret  # lazy, as above
 
-            # Cached for 5 minutes by Powertools; a rotated password is seen on the next reconnect.
-            secret = get_secret(settings.db_secret_arn, transform="json", max_age=300)
-            cparams["user"] = secret.get("username", cparams.get("user"))
-            cparams["password"] = secret["password"]
+            secret = get_secret(settings.database_url_secret, max_age=300)
+            text = secret.decode() if isinstance(secret, bytes) else str(secret)
+            cparams.update(connect_params_from_url(text, "require"))
 
-    return provide_password
+    return provide_credentials

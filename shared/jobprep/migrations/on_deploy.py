@@ -1,0 +1,64 @@
+"""Migrations as a deploy step: what the SchemaMigration custom resource asks for.
+
+* Upgrade to the revision the template names, never past it and never down: a rollback (or a
+  re-run) that names a revision the database already has is a no-op, so no data is dropped
+  and an old template can't undo a newer schema.
+* Bounded in time: the whole session (reading the current revision included) runs with a
+  statement and lock timeout inside the function's remaining time, so PostgreSQL cancels and
+  rolls back server-side (no half-applied DDL holding locks after Lambda kills the function)
+  and the failure is reported normally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine, text
+
+from jobprep.migrations import script_directory, upgrade_on
+
+# A migration waits at most this long for a lock: queuing behind live traffic for longer would
+# block every request that arrives after it (PostgreSQL queues them behind the DDL's lock).
+LOCK_TIMEOUT_MS = 5_000
+_SET = text("SELECT set_config('statement_timeout', :statement, false), set_config('lock_timeout', :lock, false)")
+
+
+class UnknownRevision(ValueError):
+    pass
+
+
+def _heads(conn: Connection) -> tuple[str, ...]:
+    heads = tuple(MigrationContext.configure(conn).get_current_heads())
+    conn.commit()
+    return heads
+
+
+def migrate_to(engine: Engine, revision: str, *, budget_ms: int) -> str:
+    """Bring the schema to at least `revision` (an explicit revision id) within `budget_ms`.
+    Returns the database's revision afterwards."""
+    script = script_directory()
+    try:
+        known = script.get_revision(revision)
+    except Exception as exc:  # alembic raises several resolution errors for bad ids
+        raise UnknownRevision(f"SchemaRevision {revision!r} is not a migration revision") from exc
+    if known is None or known.revision != revision:  # "head", "base", a prefix...
+        raise UnknownRevision(f"SchemaRevision must be an explicit revision id, not {revision!r}")
+
+    budget = max(budget_ms, 100)
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="READ COMMITTED")
+        try:
+            conn.execute(_SET, {"statement": str(budget), "lock": str(min(LOCK_TIMEOUT_MS, budget))})
+            conn.commit()
+            current = _heads(conn)
+            reached = {r.revision for r in script.iterate_revisions(current, "base") if r is not None}
+            if revision not in reached:
+                upgrade_on(conn, revision)
+                conn.commit()
+            return ",".join(_heads(conn))
+        finally:
+            with contextlib.suppress(Exception):  # a broken connection is discarded by the pool anyway
+                conn.rollback()
+                conn.execute(text("RESET statement_timeout; RESET lock_timeout"))
+                conn.commit()
