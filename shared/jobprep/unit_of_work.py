@@ -21,15 +21,17 @@ from jobprep.events import receipts
 from jobprep.events.model import InvalidationEvent
 from jobprep.events.outbox import event_from, event_params, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
-from jobprep.observability import logger
+from jobprep.observability import logger, tracer
 
 
+@tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip
 def read(statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
     """One read statement, one round trip."""
     with db.connect() as conn:
         return conn.execute(statement, params).all()
 
 
+@tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip, then the publish
 def change(statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
     """Run a change statement (built with events.outbox.enqueue), then publish its event.
     Returns its single result row, or None when it returned none."""
