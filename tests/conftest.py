@@ -35,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "POWERTOOLS_METRICS_NAMESPACE": "JobPrepTest",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "CLERK_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     }.items():
         os.environ[key] = value
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EVENTBRIDGE"):

@@ -12,10 +12,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from crhelper import CfnResource
 
+from jobprep import snapstart  # noqa: F401 - registers the SnapStart restore hooks
 from jobprep.db import engine as db
 from jobprep.migrations import upgrade
 from jobprep.migrations.on_deploy import migrate_to
-from jobprep.observability import logger
+from jobprep.observability import logger, tracer
 
 # One physical id for the life of the stack: CloudFormation never sees a replacement, so it
 # never sends a Delete for an "old" schema.
@@ -43,6 +44,7 @@ def keep_schema(event: dict[str, Any], context: LambdaContext) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "ResponseURL" in event and "RequestType" in event:
         helper(event, context)

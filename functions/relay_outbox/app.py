@@ -11,15 +11,17 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from jobprep import snapstart  # noqa: F401 - registers the SnapStart restore hooks
 from jobprep.events.relay import relay_pending
 from jobprep.events.wakeup import request_relay
-from jobprep.observability import logger, metrics
+from jobprep.observability import logger, metrics, tracer
 
 # While anything is pending, run again this much later (rows in backoff or in their grace period).
 RERUN_WHILE_PENDING_SECONDS = 60
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = relay_pending(context.get_remaining_time_in_millis)

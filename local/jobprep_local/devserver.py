@@ -78,6 +78,7 @@ def function_environment(database_url: str, bus: LocalEventBus) -> dict[str, str
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "POWERTOOLS_METRICS_NAMESPACE": "JobPrepLocal",
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         }
     )
     return env

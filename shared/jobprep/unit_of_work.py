@@ -23,18 +23,20 @@ from jobprep.events.model import InvalidationEvent
 from jobprep.events.outbox import event_from, event_params, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
 from jobprep.events.wakeup import request_relay
-from jobprep.observability import logger
+from jobprep.observability import logger, tracer
 
 # Ask the relay to run once the failed rows' first backoff (at most 10 s) has passed.
 RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS = 30
 
 
+@tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip
 def read(statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
     """One read statement, one round trip."""
     with db.connect() as conn:
         return conn.execute(statement, params).all()
 
 
+@tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip, then the publish
 def change(statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
     """Run a change statement (built with events.outbox.enqueue), then publish its event.
     Returns its single result row, or None when it returned none."""

@@ -20,6 +20,7 @@ from jobprep.config import get_settings
 from jobprep.db import engine as db
 from jobprep.migrations import upgrade
 from tests import pg
+from tests.alarms import custom_metric_alarms, emf_records
 from tests.integration.conftest import ApiClient, snapshot
 
 
@@ -173,3 +174,24 @@ def test_connection_killed_halfway_through_a_mutation(
     assert_unavailable(response)
     assert snapshot(clean_db) == before
     assert api.get(f"/job-infos/{job['id']}").status == 200, "the next invocation reconnects"
+
+
+def test_database_unavailable_is_counted_for_its_alarm(
+    api: ApiClient, stoppable: tuple[StoppableServer, Engine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, _admin = stoppable
+    capsys.readouterr()
+    job = api.create_job_info()
+    assert not [r for r in emf_records(capsys.readouterr().out) if "DatabaseUnavailable" in r.values]
+
+    server.stop()
+    for _ in range(3):
+        assert_unavailable(api.get(f"/job-infos/{job['id']}"))
+
+    [alarm] = [a for a in custom_metric_alarms() if a.metric == "DatabaseUnavailable"]
+    counted = [
+        r.values[alarm.metric]
+        for r in emf_records(capsys.readouterr().out)
+        if alarm.metric in r.values and r.dimensions == alarm.dimensions
+    ]
+    assert counted == [[1.0], [1.0], [1.0]], "one per request that found the database unreachable"

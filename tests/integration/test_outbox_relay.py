@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -15,9 +16,11 @@ from sqlalchemy.engine import Engine
 from jobprep.events import publisher as events_module
 from jobprep.events.relay import relay_pending
 from jobprep_local.invoke import LocalApi
+from tests.alarms import custom_metric_alarms, emf_records
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, settle_receipts
 
+METRICS_NAMESPACE = os.environ["POWERTOOLS_METRICS_NAMESPACE"]  # the tests' own, not the template's
 FOREVER = lambda: 60_000  # noqa: E731 - remaining-time callback of a fresh invocation
 
 
@@ -213,3 +216,32 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped(
         full = 5 * 2 ** (attempt + 1)
         assert full / 2 - 0.01 <= delay <= full + 0.01, (attempt, delay)
     assert all(450 - 0.01 <= d <= 900 + 0.01 for d in delays[8:])
+
+
+def test_relay_emits_what_its_alarms_watch(
+    api: ApiClient,
+    flaky: FlakyEventBridge,
+    clean_db: Engine,
+    local_api: LocalApi,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The alarms on OutboxEventsFailed and OutboxOldestPendingAge see this run's failures and age
+    (same metric names and dimensions as template.yaml; DatabaseUnavailable: test_faults)."""
+    pending_while_down(api, flaky, clean_db, 3)
+    flaky.down = True
+    capsys.readouterr()
+
+    report = local_api.fire_schedule("RelayOutboxFunction")
+
+    assert report["failed"] == 3
+    records = emf_records(capsys.readouterr().out)
+    watched = [a for a in custom_metric_alarms() if a.metric != "DatabaseUnavailable"]
+    assert {a.metric for a in watched} == {"OutboxEventsFailed", "OutboxOldestPendingAge"}
+    for alarm in watched:
+        [values] = [
+            r.values[alarm.metric]
+            for r in records
+            if alarm.metric in r.values and r.dimensions == alarm.dimensions and r.namespace == METRICS_NAMESPACE
+        ]
+        assert values[0] > 0, f"{alarm.logical_id} would not see this run"
+    assert report["oldest_pending_seconds"] > 0

@@ -1,5 +1,5 @@
 """The Lambda handler around a resolver: structured logs with the request id as correlation id,
-EMF metrics, and scheduled keep-warm pings that only check the pooled connection."""
+EMF metrics, an X-Ray subsegment, and scheduled keep-warm pings that only check the pooled connection."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from jobprep import snapstart  # noqa: F401 - registers the SnapStart restore hooks
 from jobprep.db import engine as db
-from jobprep.observability import logger, metrics
+from jobprep.observability import logger, metrics, tracer
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -22,6 +23,7 @@ def is_keep_warm(event: dict[str, Any]) -> bool:
 
 def entrypoint(app: APIGatewayHttpResolver) -> LambdaHandler:
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)  # responses hold user data
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if is_keep_warm(event):

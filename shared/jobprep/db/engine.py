@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from aws_lambda_powertools.metrics import MetricUnit
 from sqlalchemy import Connection, Executable, create_engine, event, literal, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
@@ -27,6 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from jobprep.config import Settings, get_settings
 from jobprep.db.credentials import database_url, password_provider
 from jobprep.errors import DatabaseUnavailable
+from jobprep.observability import metrics
 
 APPLICATION_NAME = "job-prep-functions"
 
@@ -130,15 +132,22 @@ engine: Engine = build_engine(get_settings())
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
+def _unavailable() -> DatabaseUnavailable:
+    # Counted here, where "unreachable" is told apart from "wrong statement", so every function
+    # (HTTP 503s, relay, keep-warm pings) feeds the DatabaseUnavailable alarm in template.yaml.
+    metrics.add_metric(name="DatabaseUnavailable", unit=MetricUnit.Count, value=1)
+    return DatabaseUnavailable()
+
+
 @contextmanager
 def _unavailable_as_domain_error() -> Iterator[None]:
     try:
         yield
     except _UNAVAILABLE as exc:
-        raise DatabaseUnavailable() from exc
+        raise _unavailable() from exc
     except sa_exc.DBAPIError as exc:
         if exc.connection_invalidated:
-            raise DatabaseUnavailable() from exc
+            raise _unavailable() from exc
         raise
 
 
