@@ -69,15 +69,16 @@ class TlsServer:
     def describe(self, database: str) -> dict[str, str]:
         with psycopg.connect(self.url(database), autocommit=True) as conn:
             row = conn.execute(
-                "SELECT current_setting('server_version'), s.version, s.cipher, current_setting('password_encryption')"
-                " FROM pg_stat_ssl AS s WHERE s.pid = pg_backend_pid()"
+                "SELECT current_setting('server_version'), s.version, s.cipher, current_setting('password_encryption'),"
+                " current_setting('synchronous_commit') FROM pg_stat_ssl AS s WHERE s.pid = pg_backend_pid()"
             ).fetchone()
         assert row is not None
-        version, tls, cipher, encryption = row
+        version, tls, cipher, encryption, synchronous_commit = row
         return {
             "server": "machine PostgreSQL binaries, own cluster",
             "version": str(version),
             "transport": f"TCP, {tls} ({cipher}), {encryption} auth (pg_hba: hostssl only)",
+            "synchronous_commit": str(synchronous_commit),
         }
 
 

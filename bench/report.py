@@ -195,8 +195,10 @@ def header(results: dict[str, Any]) -> str:
     text = f"Bench process: Python {machine['python']}, {machine['cpus']} CPUs ({machine['cpu']})."
     database = env.get("database")
     if database:
-        text += f" PostgreSQL {database['version']} ({database['server']}; {database['transport']}), through the"
-        text += " delay proxy (a separate process)."
+        text += f" PostgreSQL {database['version']} ({database['server']}; {database['transport']};"
+        text += (
+            f" synchronous_commit={database.get('synchronous_commit')}), through the delay proxy (a separate process)."
+        )
     return text
 
 
