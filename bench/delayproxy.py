@@ -15,7 +15,6 @@ that has hung up (the server's TLS close after a Terminate).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import queue
 import socket
@@ -24,19 +23,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-_PR_SET_TIMERSLACK = 29
 TURNS, CONNECTIONS = 0, 1
 
-
-def _precise_sleep_for_this_thread() -> None:
-    # Linux lets a sleeping thread oversleep by its timer slack (50 us by default): on a 250 us
-    # one-way delay that is a 20% error. 1 us slack keeps the added latency close to the target.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_TIMERSLACK, 1000, 0, 0, 0)
-
-
-# The last stretch of a delay is spun (yielding the GIL) rather than slept: a vCPU idle for a
-# millisecond can take a few hundred microseconds to wake up, which would lengthen long RTTs.
+# The last stretch of a delay is spun (yielding the GIL) rather than slept: a sleeping thread
+# oversleeps by its timer slack (50 us), and a vCPU idle for a millisecond can take a few hundred
+# microseconds to wake up; either would lengthen the RTT.
 SPIN_SECONDS = 0.0003
 
 
@@ -111,7 +102,6 @@ class _Link:
             pending.put(None)
 
         def write() -> None:
-            _precise_sleep_for_this_thread()
             try:
                 while (item := pending.get()) is not None:
                     due, data = item
