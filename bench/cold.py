@@ -164,4 +164,6 @@ def measure_cold(specs: dict[str, FunctionSpec], function_env: dict[str, str], r
         }
     results[PEER_KEY] = _stats(peer)
     results[NO_BYTECODE_KEY] = _stats(before)
+    for scratch in ("artifacts", "opt", "opt-without-pyc"):  # rebuilt every run; the reference install stays
+        shutil.rmtree(work / scratch, ignore_errors=True)
     return results

@@ -42,7 +42,8 @@ def host_arch() -> str:
 def build_layer(artifacts_dir: Path, arch: str = "aarch64") -> Path:
     """`make build-SharedLayer` as `sam build` runs it; returns the layer's python/ directory.
     arch=host_arch() gives the same layer with native extensions this machine can load."""
-    artifacts_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(artifacts_dir, ignore_errors=True)  # a fresh directory, as sam build gives it
+    artifacts_dir.mkdir(parents=True)
     done = subprocess.run(
         [
             "make",
