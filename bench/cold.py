@@ -1,33 +1,72 @@
-"""Cold init: a fresh interpreter per sample, timing only the import of the handler module (the
-Lambda init phase), against the floor: a fresh interpreter importing exactly the third-party
-modules that handler's import loaded, in the same order."""
+"""Cold init with the runtime's Python (3.13): a fresh interpreter per sample, timing only the
+import of the handler module (the Lambda init phase).
+
+- ours: the layer exactly as shared/Makefile builds it (for this machine's architecture, so its
+  native extensions load here; the bytecode is the same as for arm64), zipped like SAM and
+  unzipped like Lambda, on sys.path as /opt/python would be, nothing writable (no .pyc written).
+- the floor: a fresh interpreter importing exactly the third-party modules that handler's import
+  loaded, in the same order, from a plain install of the same pinned dependencies compiled by
+  Python 3.13 (never zipped, so its timestamp-based .pyc are valid): the dependencies' own cost.
+- the FastAPI + Mangum peer's create, from that same install plus FastAPI and Mangum.
+- for reference, ours from the same layer with its .pyc removed (the layer before it shipped bytecode).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import layer
 from jobprep_local.template import FunctionSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).with_name("_cold_child.py")
 PEER = Path(__file__).parent / "peer" / "app.py"
 PEER_KEY = "peer:CreateJobInfo"
+NO_BYTECODE_KEY = "CreateJobInfoFunction, layer without .pyc"
+PEER_PACKAGES = ("fastapi", "mangum")  # pinned to the versions in this venv
 
 
-def _run(args: list[str], env: dict[str, str], stdin: str = "") -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(CHILD), *args], input=stdin, capture_output=True, text=True, env=env, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"cold child {args} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+def workdir() -> Path:
+    """Per checkout, kept between runs: the reference install is reused when its inputs match."""
+    digest = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:10]
+    path = Path(tempfile.gettempdir()) / f"jobprep-bench-cold-{digest}"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def build_reference(target: Path, python313: str) -> Path:
+    """The pinned layer requirements plus the peer's FastAPI and Mangum, for Python 3.13 on this
+    machine, compiled by Python 3.13 the ordinary way."""
+    requirements = (PROJECT_ROOT / "shared" / "requirements.txt").read_text()
+    pins = [f"{name}=={metadata.version(name)}" for name in PEER_PACKAGES]
+    stamp = hashlib.sha256(f"{requirements}{pins}{python313}{layer.host_arch()}".encode()).hexdigest()
+    if (target / ".stamp").is_file() and (target / ".stamp").read_text() == stamp:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    arch = layer.host_arch()
+    platforms = [f"--platform={p}_{arch}" for p in ("manylinux2014", "manylinux_2_28", "manylinux_2_34")]
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target)]
+    wheels = [*platforms, "--implementation=cp", "--python-version=3.13", "--only-binary=:all:"]
+    requirements_file = str(PROJECT_ROOT / "shared" / "requirements.txt")
+    for command in (
+        [*install, *wheels, "--requirement", requirements_file, *pins],
+        [python313, "-m", "compileall", "-q", "-j", "0", str(target)],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"reference install failed: {command[:4]}\n{done.stderr[-3000:]}")
+    (target / ".stamp").write_text(stamp)
+    return target
 
 
 def _stats(samples: list[float]) -> dict[str, Any]:
@@ -35,43 +74,96 @@ def _stats(samples: list[float]) -> dict[str, Any]:
         "min_ms": min(samples) * 1000,
         "median_ms": statistics.median(samples) * 1000,
         "runs": len(samples),
-        "samples_ms": [round(x * 1000, 1) for x in samples],  # in run order (interleaved with the floor)
+        "samples_ms": [round(x * 1000, 1) for x in samples],  # in run order (interleaved with the others)
     }
 
 
-def child_env(function_env: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # use cached bytecode
-    env.update(function_env)
-    # The layer's layout: jobprep found on sys.path (/opt/python in Lambda), not via the editable-install hook.
-    env["PYTHONPATH"] = str(PROJECT_ROOT / "shared")
-    return env
+class _Child:
+    def __init__(self, python313: str, function_env: dict[str, str]) -> None:
+        self.python313 = python313
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **function_env}
+        self.env["PYTHONDONTWRITEBYTECODE"] = "1"  # /opt and /var/task are read-only in Lambda
+
+    def run(self, path: list[Path], args: list[str], stdin: str = "") -> dict[str, Any]:
+        env = {**self.env, "PYTHONPATH": os.pathsep.join(map(str, path))}
+        # -s: no user site-packages; -P: the child's own directory is not on sys.path
+        done = subprocess.run(
+            [self.python313, "-s", "-P", str(CHILD), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"cold child {args} failed:\n{done.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
 
 
 def measure_cold(specs: dict[str, FunctionSpec], function_env: dict[str, str], runs: int) -> dict[str, Any]:
-    env = child_env(function_env)
+    python313 = layer.python313()
+    work = workdir()
+    print(
+        "  building the layer (shared/Makefile, this machine's architecture), zip and unzip as SAM/Lambda", flush=True
+    )
+    opt_python = layer.as_lambda_sees_it(layer.build_layer(work / "artifacts", layer.host_arch()), work)
+    bytecode = layer.check_bytecode(opt_python, python313)
+    without_pyc = work / "opt-without-pyc" / "python"
+    shutil.rmtree(without_pyc.parent, ignore_errors=True)
+    shutil.copytree(opt_python, without_pyc, ignore=shutil.ignore_patterns("__pycache__"))
+    print("  reference install for the floor and the peer (cached between runs)", flush=True)
+    reference = build_reference(work / "reference", python313)
+
+    child = _Child(python313, function_env)
     floors: dict[str, list[str]] = {}
     for logical_id, spec in specs.items():
-        # warm-up run: writes __pycache__ and records which third-party modules the handler loads
-        floors[logical_id] = _run(["handler", str(spec.source_file)], env)["modules"]
-    _run(["handler", str(PEER)], env)
+        # warm-up run (the OS file cache), recording which third-party modules the handler loads
+        floors[logical_id] = child.run([opt_python], ["handler", str(spec.source_file)])["modules"]
+    child.run([reference, opt_python], ["handler", str(PEER)])
+    create = specs["CreateJobInfoFunction"].source_file
+    child.run([without_pyc], ["handler", str(create)])
+
     samples: dict[str, dict[str, list[float]]] = {lid: {"ours": [], "floor": []} for lid in specs}
     peer: list[float] = []
+    before: list[float] = []
     for _ in range(runs):  # interleaved, so drift in machine load hits every variant alike
         for logical_id, spec in specs.items():
-            samples[logical_id]["ours"].append(_run(["handler", str(spec.source_file)], env)["seconds"])
-            floor = _run(["modules"], env, json.dumps(floors[logical_id]))
+            samples[logical_id]["ours"].append(child.run([opt_python], ["handler", str(spec.source_file)])["seconds"])
+            floor = child.run([reference], ["modules"], json.dumps(floors[logical_id]))
             samples[logical_id]["floor"].append(floor["seconds"])
-        peer.append(_run(["handler", str(PEER)], env)["seconds"])
-    results: dict[str, Any] = {}
+        peer.append(child.run([reference, opt_python], ["handler", str(PEER)])["seconds"])
+        before.append(child.run([without_pyc], ["handler", str(create)])["seconds"])
+
+    version = subprocess.run(
+        [python313, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    results: dict[str, Any] = {
+        "setup": {
+            "python": version.stdout.strip(),
+            "arch": layer.host_arch(),
+            "layer_sources": bytecode["sources"],
+            "layer_bytecode_problems": len(bytecode["problems"]),  # type: ignore[arg-type]
+            "layer_stray_pyc": len(bytecode["strays"]),  # type: ignore[arg-type]
+        },
+        "functions": {},
+    }
     for logical_id, both in samples.items():
-        ours, floor = _stats(both["ours"]), _stats(both["floor"])
-        results[logical_id] = {
-            "ours": ours,
-            "floor": floor,
+        ours_stats, floor_stats = _stats(both["ours"]), _stats(both["floor"])
+        results["functions"][logical_id] = {
+            "ours": ours_stats,
+            "floor": floor_stats,
             "floor_modules": len(floors[logical_id]),
             "floor_packages": sorted({name.split(".")[0] for name in floors[logical_id]}),
-            "ratio_median": ours["median_ms"] / floor["median_ms"],
-            "ratio_min": ours["min_ms"] / floor["min_ms"],
+            "ratio_median": ours_stats["median_ms"] / floor_stats["median_ms"],
+            "ratio_min": ours_stats["min_ms"] / floor_stats["min_ms"],
         }
-    results[PEER_KEY] = {"ours": _stats(peer)}
+    results[PEER_KEY] = _stats(peer)
+    results[NO_BYTECODE_KEY] = _stats(before)
+    for scratch in ("artifacts", "opt", "opt-without-pyc"):  # rebuilt every run; the reference install stays
+        shutil.rmtree(work / scratch, ignore_errors=True)
     return results

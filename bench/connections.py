@@ -1,9 +1,9 @@
 """Server connections held: one simulated container (a fresh process, as a Lambda execution
 environment) over many invocations, then several containers at once.
 
-Two independent views: each container counts the connections its engine opened (a listener on
-the pool's "connect" event), and the parent samples pg_stat_activity for our application_name
-every 10 ms while the containers run.
+Two independent views: each container counts the connections its pools opened (SQLAlchemy's
+pool "connect" event, on every pool), and the parent samples pg_stat_activity for our
+application_name every 10 ms while the containers run.
 """
 
 from __future__ import annotations
@@ -24,27 +24,29 @@ def _container(database_url: str, invocations: int, ready: Any, go: Any, report:
 
     os.environ.update(function_env(database_url))
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    from sqlalchemy import event, text
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
 
     from bench.warm import Ours, quiet_stdout, use_stub_eventbridge
-    from jobprep.db import engine as db
 
     opened: list[int] = []
-    event.listen(db.engine, "connect", lambda dbapi_conn, _record: opened.append(dbapi_conn.info.backend_pid))
-    use_stub_eventbridge()
+    used: list[int] = []
+    event.listen(Pool, "connect", lambda dbapi_conn, _record: opened.append(dbapi_conn.info.backend_pid))
+    event.listen(Pool, "checkout", lambda dbapi_conn, _record, _proxy: used.append(dbapi_conn.info.backend_pid))
     with quiet_stdout():
-        calls, _ = Ours().calls()  # already one create: the container's first connection
+        functions = Ours()
+        use_stub_eventbridge()
+        calls, _ = functions.calls()  # already one create: the container's first connection
         ready.set()
         go.wait()
-        mix = (calls["create"], calls["update"], calls["get"], calls["get"])
+        mix = (calls["create"], calls["update"], calls["get"], calls["get"], calls["create_interview"])
         for i in range(invocations):
-            mix[i % 4](i)
-    with db.connect() as conn:
-        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    report.put({"connects": len(opened), "backend_pids": opened, "final_pid": pid})
+            mix[i % len(mix)](i)
+    report.put({"connects": len(opened), "backend_pids": opened, "final_pid": used[-1] if used else None})
 
 
-def measure_connections(database_url: str, containers: int, invocations: int) -> dict[str, Any]:
+def measure_connections(database_url: str, sampler_url: str, containers: int, invocations: int) -> dict[str, Any]:
+    """`database_url` is what the containers use (through the proxy); `sampler_url` goes direct."""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter per container, like Lambda
     readies = [ctx.Event() for _ in range(containers)]
     go = ctx.Event()
@@ -61,7 +63,7 @@ def measure_connections(database_url: str, containers: int, invocations: int) ->
                 process.terminate()
             raise RuntimeError("a container did not start")
     peak, seen, samples = 0, set(), 0
-    with psycopg.connect(database_url, autocommit=True, application_name="job-prep-bench-sampler") as sampler:
+    with psycopg.connect(sampler_url, autocommit=True, application_name="job-prep-bench-sampler") as sampler:
         go.set()
         while any(p.is_alive() for p in processes) or samples == 0:
             pids = [

@@ -21,12 +21,13 @@ import json
 import multiprocessing as mp
 import os
 import random
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.environment import clean_process_env, function_env, start_database
+from bench.environment import clean_process_env, function_env, migrate
 
 SCALE = 60  # AWS seconds per bench second
 GRACE = 2.0  # OUTBOX_INLINE_GRACE_SECONDS default (120 s) / SCALE
@@ -204,12 +205,18 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     clean_process_env()
-    database = start_database("jobprep_bench_duplicates")
+    import pgserver  # the network does not matter here, only who marks what: the embedded server will do
+
+    server = pgserver.get_server(Path(tempfile.mkdtemp(prefix="jp-dup-")), cleanup_mode="delete")  # type: ignore[attr-defined]
     try:
+        server.psql("CREATE DATABASE jobprep_duplicates;")
+        url = str(server.get_uri("jobprep_duplicates"))
+        os.environ.update(function_env(url))
+        migrate()
         duration = 4.0 if args.quick else 90.0
-        outcomes = [run_scenario(database.url, s, duration) for s in SCENARIOS]
+        outcomes = [run_scenario(url, s, duration) for s in SCENARIOS]
     finally:
-        database.close()
+        server.cleanup()
     print(table(outcomes))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps([asdict(o) for o in outcomes], indent=2) + "\n")

@@ -1,10 +1,16 @@
-"""Warm latency in one process: our handlers vs the floor (raw psycopg sending the same
-statements on one reused connection), the FastAPI + Mangum peer, and ours opening a new server
-connection per invocation.
+"""Warm invocations over the network path (TLS + SCRAM through the delay proxy), in one process:
+ours, the limit (bench/limit.py), ours opening a new connection per invocation, and the FastAPI +
+Mangum peer. Per invocation: latency, round trips waited (counted by the proxy) and client CPU
+(this process's CPU time: the proxy and PostgreSQL run in other processes).
 
 Variants run in blocks of back-to-back invocations (a busy warm container), and the blocks of
 all variants are interleaved in a shuffled order round after round: drift in machine load (this
 is a shared, 2-CPU box) hits every variant alike, so their ratios stay meaningful.
+
+Ours is reached only through template.yaml (jobprep_local loads each function's handler as
+Lambda does) and real HTTP API v2 events; two seams are found rather than imported, so the
+harness survives jobprep's modules moving: the EventBridge client factory (any jobprep module's
+`events_client`) and the container's engines (any jobprep module's SQLAlchemy Engine).
 """
 
 from __future__ import annotations
@@ -15,50 +21,68 @@ import math
 import os
 import random
 import statistics
+import sys
 import time
-import uuid
-from collections.abc import Callable, Collection, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import psycopg
 
+from bench.delayproxy import DelayProxy
+from bench.environment import RATE_LIMIT_CAPACITY, RATE_LIMIT_REFILL_PER_DAY
 from bench.eventbridge import STUB, moto_eventbridge
 
 USER = "bench-user"
+CLAIMS = {"sub": USER, "fea": "u:unlimited_interviews"}  # the plan that skips the completed-interviews count
 BODY = {"name": "Bench role", "experienceLevel": "senior", "description": "Python, AWS, PostgreSQL"}
-RENAMES = 7  # updates cycle through a few names, as real edits would
-OPS = ("create", "update", "get")
+RENAMES = [f"name {i}" for i in range(7)]  # updates cycle through a few names, as real edits would
+OPS = ("create", "update", "get", "create_interview")
 
 Call = Callable[[int], Any]
 
 
-def stats(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
+def stats(latency: list[float], turns: list[int], cpu: list[float]) -> dict[str, float]:
+    ordered = sorted(latency)
     n = len(ordered)
     return {
         "p50_us": statistics.median(ordered) * 1e6,
         "p99_us": ordered[max(0, math.ceil(0.99 * n) - 1)] * 1e6,  # nearest rank
         "mean_us": statistics.fmean(ordered) * 1e6,
         "n": n,
+        "round_trips": statistics.fmean(turns),
+        "round_trips_p50": statistics.median(turns),
+        "round_trips_max": max(turns),
+        "cpu_mean_us": statistics.fmean(cpu) * 1e6,
+        "cpu_p50_us": statistics.median(cpu) * 1e6,
     }
 
 
-def interleaved(variants: dict[str, Call], n: int, block: int, seed: int = 5) -> dict[str, list[float]]:
-    """n timed calls per variant, in blocks of `block`, variants shuffled every round."""
+def measure(
+    variants: Mapping[str, Call], counts: dict[str, int], block: int, proxy: DelayProxy | None, seed: int = 5
+) -> dict[str, dict[str, float]]:
+    """counts[name] timed calls per variant, in blocks of `block`, variants shuffled every round."""
     rng = random.Random(seed)
-    samples: dict[str, list[float]] = {name: [] for name in variants}
+    latency: dict[str, list[float]] = {name: [] for name in variants}
+    turns: dict[str, list[int]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     names = list(variants)
-    clock = time.perf_counter
-    while any(len(s) < n for s in samples.values()):
+    clock, cpu_clock = time.perf_counter, time.process_time
+    round_trips = proxy.turns if proxy is not None else (lambda: 0)
+    while any(len(latency[name]) < counts[name] for name in names):
         rng.shuffle(names)
         for name in names:
-            call, out = variants[name], samples[name]
-            for _ in range(min(block, n - len(out))):
+            call, out = variants[name], latency[name]
+            for _ in range(min(block, counts[name] - len(out))):
+                turns_before = round_trips()
+                cpu_before = cpu_clock()
                 started = clock()
                 call(len(out))
-                out.append(clock() - started)
-    return samples
+                ended = clock()
+                cpu_after = cpu_clock()
+                turns[name].append(round_trips() - turns_before)
+                cpu[name].append(cpu_after - cpu_before)
+                out.append(ended - started)
+    return {name: stats(latency[name], turns[name], cpu[name]) for name in variants}
 
 
 @contextlib.contextmanager
@@ -68,7 +92,14 @@ def quiet_stdout() -> Iterator[None]:
         yield
 
 
-# --- EventBridge --------------------------------------------------------------------------
+# --- seams: EventBridge client factories, container engines -------------------------------
+
+
+def _ours_and_peer_modules() -> list[Any]:
+    return [m for name, m in list(sys.modules.items()) if name.split(".")[0] == "jobprep" or name == "bench.peer.app"]
+
+
+_REAL_CLIENTS: dict[str, Any] = {}
 
 
 def _stub_client() -> Any:
@@ -76,33 +107,52 @@ def _stub_client() -> Any:
 
 
 def use_stub_eventbridge() -> None:
-    """Ours and the peer publish to the in-process stand-in."""
-    from bench.peer import app as peer
-    from jobprep.events import publisher as events
-
-    events.events_client = _stub_client  # type: ignore[assignment]
-    peer.events_client = _stub_client  # type: ignore[assignment]
+    """Every events_client factory (ours, the peer) hands out the in-process stand-in."""
+    patched = 0
+    for module in _ours_and_peer_modules():
+        factory = getattr(module, "events_client", None)
+        if callable(factory):
+            _REAL_CLIENTS.setdefault(module.__name__, factory)
+            module.events_client = _stub_client
+            patched += 1
+    if not patched:
+        raise RuntimeError("no events_client factory found in jobprep: update bench.warm's EventBridge seam")
 
 
 def use_real_eventbridge() -> None:
-    """Ours and the peer create their boto3 clients again (honouring AWS_ENDPOINT_URL_EVENTBRIDGE)."""
-    from bench.peer import app as peer
-    from jobprep.events import publisher as events
-
-    events.events_client = _ORIGINAL_CLIENTS["ours"]
-    peer.events_client = _ORIGINAL_CLIENTS["peer"]
-    events.events_client.cache_clear()
-    peer.events_client.cache_clear()
-
-
-def _remember_clients() -> dict[str, Any]:
-    from bench.peer import app as peer
-    from jobprep.events import publisher as events
-
-    return {"ours": events.events_client, "peer": peer.events_client}
+    """The original factories again, with fresh clients (honouring AWS_ENDPOINT_URL_EVENTBRIDGE)."""
+    for module in _ours_and_peer_modules():
+        real = _REAL_CLIENTS.get(module.__name__)
+        if real is not None:
+            module.events_client = real
+            if hasattr(real, "cache_clear"):
+                real.cache_clear()
 
 
-_ORIGINAL_CLIENTS: dict[str, Any] = {}
+def container_engines() -> list[Any]:
+    """The engines jobprep keeps at module scope (the container's connection pool)."""
+    from sqlalchemy.engine import Engine
+
+    found = {
+        id(value): value
+        for module in _ours_and_peer_modules()
+        if module.__name__ != "bench.peer.app"
+        for value in vars(module).values()
+        if isinstance(value, Engine)
+    }
+    if not found:
+        raise RuntimeError("no SQLAlchemy Engine found in jobprep: update bench.warm.container_engines")
+    return list(found.values())
+
+
+def dispose_container_engines() -> None:
+    """Close every pooled connection this process holds (ours and the peer's)."""
+    from sqlalchemy.engine import Engine
+
+    for module in _ours_and_peer_modules():
+        for value in list(vars(module).values()):
+            if isinstance(value, Engine):
+                value.dispose()
 
 
 # --- the variants -------------------------------------------------------------------------
@@ -114,12 +164,16 @@ class Ours:
 
     def __init__(self) -> None:
         from jobprep_local.invoke import LocalApi
+        from jobprep_local.template import load_handler
 
         self.api = LocalApi()
+        for spec in self.api.specs.values():  # imported up front, so the seams below can be found
+            if spec.routes:
+                load_handler(spec.logical_id)
 
     def invoker(self, method: str, path: str, body: Any = None) -> Callable[[], dict[str, Any]]:
         from jobprep_local.apigw import LocalLambdaContext, http_api_event
-        from jobprep_local.template import load_module
+        from jobprep_local.template import load_handler
 
         match = self.api.match(method, path)
         assert match is not None, (method, path)
@@ -129,127 +183,55 @@ class Ours:
             path_parameters=match.path_parameters or None,
             headers={"content-type": "application/json"},
             body=None if body is None else json.dumps(body),
-            claims={"sub": USER},
+            claims=CLAIMS,
         )
-        handler = load_module(match.spec).lambda_handler
+        handler = load_handler(match.spec.logical_id)
         context = LocalLambdaContext(match.spec.logical_id)
         return lambda: handler(event, context)
 
     def calls(self) -> tuple[dict[str, Call], str]:
-        """The three operations, and the id of the job info that update and get work on."""
+        """The four operations, and the id of the job info that update, get and create interview use."""
         create = self.invoker("POST", "/job-infos", BODY)
         created = create()
         assert created["statusCode"] == 201, created
         job_id = json.loads(created["body"])["id"]
         get = self.invoker("GET", f"/job-infos/{job_id}")
-        updates = [self.invoker("PATCH", f"/job-infos/{job_id}", {"name": f"name {i}"}) for i in range(RENAMES)]
+        updates = [self.invoker("PATCH", f"/job-infos/{job_id}", {"name": name}) for name in RENAMES]
+        interview = self.invoker("POST", f"/job-infos/{job_id}/interviews", {})
         calls = {
             "create": _expect(201, lambda _i: create()),
-            "update": _expect(200, lambda i: updates[i % RENAMES]()),
+            "update": _expect(200, lambda i: updates[i % len(updates)]()),
             "get": _expect(200, lambda _i: get()),
+            "create_interview": _expect(201, lambda _i: interview()),
         }
         return calls, job_id
 
 
 def _expect(status: int, call: Callable[[int], dict[str, Any]]) -> Call:
-    """Checked only every 100th call: the check itself stays out of the timings."""
+    """Checked only every 50th call: the check itself stays out of the timings."""
 
     def checked(i: int) -> Any:
         response = call(i)
-        if i % 100 == 0 and response["statusCode"] != status:
+        if i % 50 == 0 and response["statusCode"] != status:
             raise AssertionError(f"expected {status}, got {response}")
         return response
 
     return checked
 
 
-class ConnectPerInvocation:
-    """Ours, with an engine configured exactly like jobprep.db's but emptied after every
-    invocation: each invocation opens (and at its end closes) one server connection, which is
-    what keeping the engine at module scope avoids."""
+def connect_per_invocation(call: Call) -> Call:
+    """Ours, with the container's engines emptied at the start of every invocation: each
+    invocation closes the previous connection and opens its own (TLS handshake, SCRAM exchange),
+    which is what keeping the engine at module scope avoids. Emptied before rather than after the
+    call, so the connection it opened serves the other variants' next block as a warm one."""
+    engines = container_engines()
 
-    def __init__(self) -> None:
-        from jobprep.config import get_settings
-        from jobprep.db import engine as db
+    def per_invocation(i: int) -> Any:
+        for engine in engines:
+            engine.dispose()
+        return call(i)
 
-        self.engine = db.build_engine(get_settings())
-
-    def wrap(self, call: Call) -> Call:
-        from jobprep.db import engine as db
-
-        def per_invocation(i: int) -> Any:
-            pooled, db.engine = db.engine, self.engine
-            try:
-                return call(i)
-            finally:
-                db.engine = pooled
-                self.engine.dispose()
-
-        return per_invocation
-
-
-class Floor:
-    """Raw psycopg, one reused connection, the same statements and round trips as ours:
-    create/update = BEGIN; INSERT|UPDATE ... RETURNING; INSERT INTO outbox; COMMIT; then the
-    autocommit UPDATE that marks the event sent. get = one autocommit SELECT. Nothing else:
-    no validation, no framework, no JSON response."""
-
-    COLUMNS = "id, name, title, experience_level, description, version, created_at, updated_at"
-    INSERT = (
-        "INSERT INTO job_infos (user_id, name, title, experience_level, description)"
-        f" VALUES (%s, %s, %s, %s, %s) RETURNING {COLUMNS}"
-    )
-    UPDATE = (
-        "UPDATE job_infos SET name = %s, version = version + 1, updated_at = now()"
-        f" WHERE id = %s AND user_id = %s RETURNING {COLUMNS}"
-    )
-    SELECT = f"SELECT {COLUMNS} FROM job_infos WHERE id = %s AND user_id = %s"
-    OUTBOX = (
-        "INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at)"
-        " VALUES (%s, 'job-prep.job-infos', %s, %s, now() + interval '30 seconds')"
-    )
-    MARK_SENT = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id IN (%s) AND sent_at IS NULL"
-
-    def __init__(self, url: str) -> None:
-        self.conn = psycopg.connect(url, prepare_threshold=None)  # no server-side prepares, as ours
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def _mutate(self, statement: str, params: tuple[Any, ...], detail_type: str) -> Any:
-        conn = self.conn
-        event_id = uuid.uuid4()
-        with conn.transaction():
-            row = conn.execute(statement, params).fetchone()
-            assert row is not None
-            detail = {
-                "eventId": str(event_id),
-                "occurredAt": datetime.now(UTC).isoformat(),
-                "id": str(row[0]),
-                "userId": USER,
-                "tags": ["global:jobInfos", f"user:{USER}:jobInfos", f"id:{row[0]}:jobInfos"],
-            }
-            conn.execute(self.OUTBOX, (event_id, detail_type, json.dumps(detail)))
-        conn.autocommit = True
-        conn.execute(self.MARK_SENT, (event_id,))
-        conn.autocommit = False
-        return row
-
-    def calls(self, job_id: str) -> dict[str, Call]:
-        conn = self.conn
-        create_params = (USER, BODY["name"], None, BODY["experienceLevel"], BODY["description"])
-
-        def get(_i: int) -> Any:
-            conn.autocommit = True
-            row = conn.execute(self.SELECT, (job_id, USER)).fetchone()
-            conn.autocommit = False
-            return row
-
-        return {
-            "create": lambda _i: self._mutate(self.INSERT, create_params, "JobInfoCreated"),
-            "update": lambda i: self._mutate(self.UPDATE, (f"name {i % RENAMES}", job_id, USER), "JobInfoUpdated"),
-            "get": get,
-        }
+    return per_invocation
 
 
 def peer_create() -> Call:
@@ -263,7 +245,7 @@ def peer_create() -> Call:
         path="/job-infos",
         headers={"content-type": "application/json"},
         body=json.dumps(BODY),
-        claims={"sub": USER},
+        claims=CLAIMS,
     )
     context = LocalLambdaContext("PeerCreateJobInfo")
     return _expect(201, lambda _i: peer.handler(event, context))  # type: ignore[arg-type]
@@ -272,89 +254,104 @@ def peer_create() -> Call:
 # --- the runs -----------------------------------------------------------------------------
 
 
-def _warm_up(calls: dict[str, Call], times: int) -> None:
+def _warm_up(calls: Mapping[str, Call], times: int, cold_ones: tuple[str, ...] = ()) -> None:
     # First calls pay one-off costs (lazy imports, statement compilation, pydantic schemas).
-    for call in calls.values():
-        for i in range(times):
+    # `cold_ones` connect on every call anyway: twice is enough for them.
+    for name, call in calls.items():
+        for i in range(min(2, times) if name in cold_ones else times):
             call(i)
 
 
 def run_warm(
-    database_url: str, n: int, block: int, only: Collection[str] | None = None
-) -> dict[str, dict[str, dict[str, float]]]:
-    """{op: {variant: stats}} for create/update/get; the peer implements create only.
-    `only` restricts the variants (e.g. floor and ours, to compare two versions of the code)."""
-    if not _ORIGINAL_CLIENTS:
-        _ORIGINAL_CLIENTS.update(_remember_clients())
-    use_stub_eventbridge()
-    floor = Floor(database_url)
-    per_invocation = ConnectPerInvocation()
-    results: dict[str, dict[str, dict[str, float]]] = {}
+    proxy: DelayProxy, url: str, rtts: list[float], n: int, n_connect: int, block: int
+) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """{rtt: {op: {variant: stats}}}; `url` goes through the proxy. The peer implements create only."""
+    from bench.limit import Limit
+
+    limit = Limit(url, USER, RATE_LIMIT_CAPACITY, RATE_LIMIT_REFILL_PER_DAY)
+    results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     try:
         with quiet_stdout():
-            ours, job_id = Ours().calls()
-            floors = floor.calls(job_id)
-            for op in OPS:
-                variants = {
-                    "floor": floors[op],
-                    "ours": ours[op],
-                    "connect_per_invocation": per_invocation.wrap(ours[op]),
-                }
-                if op == "create":
-                    variants["peer"] = peer_create()
-                if only is not None:
-                    variants = {k: v for k, v in variants.items() if k in only}
-                _warm_up(variants, 30)
-                samples = interleaved(variants, n, block)
-                results[op] = {name: stats(s) for name, s in samples.items()}
+            functions = Ours()
+            peer = peer_create()
+            use_stub_eventbridge()
+            ours, job_id = functions.calls()
+            limits = limit.calls(BODY, job_id, RENAMES)
+            for rtt in rtts:
+                proxy.rtt_ms = rtt
+                per_rtt = results[f"{rtt:g}"] = {}
+                for op in OPS:
+                    variants = {
+                        "limit": limits[op],
+                        "ours": ours[op],
+                        "connect_per_invocation": connect_per_invocation(ours[op]),
+                    }
+                    if op == "create":
+                        variants["peer"] = peer
+                    counts = {name: n_connect if name == "connect_per_invocation" else n for name in variants}
+                    _warm_up(variants, min(20, n // 2), cold_ones=("connect_per_invocation",))
+                    per_rtt[op] = measure(variants, counts, block, proxy)
     finally:
-        floor.close()
-        per_invocation.engine.dispose()
+        limit.close()
     return results
 
 
-def run_connect(database_url: str, n: int) -> dict[str, float]:
-    """What one new server connection costs on this setup (psycopg connect + close): the price
-    connect-per-invocation pays on every call."""
-    from bench.environment import APP_NAME
+def run_connect(proxy: DelayProxy, url: str, rtts: list[float], n: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Per RTT: one new TLS + SCRAM connection (psycopg connect + close), and one `SELECT 1` on an
+    open connection, with RTT 0 as the proxy's own cost: what the proxy really added."""
 
     def connect(_i: int) -> None:
-        psycopg.connect(database_url, prepare_threshold=None, application_name=APP_NAME).close()
+        psycopg.connect(url, prepare_threshold=None).close()
 
-    _warm_up({"connect": connect}, 5)
-    return stats(interleaved({"connect": connect}, n, n)["connect"])
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+
+        def select_one(_i: int) -> None:
+            conn.execute("SELECT 1").fetchone()
+
+        for rtt in [0.0, *rtts]:
+            proxy.rtt_ms = rtt
+            _warm_up({"connect": connect, "select_one": select_one}, 3)
+            variants = {"select_one": select_one} if rtt == 0 else {"connect": connect, "select_one": select_one}
+            results[f"{rtt:g}"] = measure(variants, {"connect": n, "select_one": 10 * n}, n, proxy)
+    return results
 
 
-def run_publishing(n: int, block: int) -> dict[str, dict[str, dict[str, float]]]:
+def run_publishing(proxy: DelayProxy, rtt: float, n: int, block: int) -> dict[str, dict[str, dict[str, float]]]:
     """Ours and the peer publishing for real: boto3 PutEvents over HTTP to a local moto server,
     interleaved with ours on the stand-in, so the difference is the cost of publishing."""
-    if not _ORIGINAL_CLIENTS:
-        _ORIGINAL_CLIENTS.update(_remember_clients())
     results: dict[str, dict[str, dict[str, float]]] = {}
     bus = os.environ["EVENT_BUS_NAME"]
+    proxy.rtt_ms = rtt
     with moto_eventbridge(bus), quiet_stdout():
-        use_real_eventbridge()
-        ours, _ = Ours().calls()
+        functions = Ours()
         peer = peer_create()
+        use_real_eventbridge()
+        ours, _ = functions.calls()
+
+        factories = [
+            (m, m.events_client) for m in _ours_and_peer_modules() if callable(getattr(m, "events_client", None))
+        ]
 
         def on_stub(call: Call) -> Call:
-            from jobprep.events import publisher as events
-
             def stubbed(i: int) -> Any:
-                real, events.events_client = events.events_client, _stub_client  # type: ignore[assignment]
+                for module, _ in factories:
+                    module.events_client = _stub_client
                 try:
                     return call(i)
                 finally:
-                    events.events_client = real
+                    for module, real in factories:
+                        module.events_client = real
 
             return stubbed
 
-        for op in ("create", "update"):
-            variants = {"ours, stand-in": on_stub(ours[op]), "ours, moto": ours[op]}
-            if op == "create":
-                variants["peer, moto"] = peer
-            _warm_up(variants, 20)
-            samples = interleaved(variants, n, block)
-            results[op] = {name: stats(s) for name, s in samples.items()}
-    use_stub_eventbridge()
+        try:
+            for op in ("create", "update"):
+                variants = {"ours, stand-in": on_stub(ours[op]), "ours, moto": ours[op]}
+                if op == "create":
+                    variants["peer, moto"] = peer
+                _warm_up(variants, min(20, n))
+                results[op] = measure(variants, dict.fromkeys(variants, n), block, proxy)
+        finally:
+            use_stub_eventbridge()
     return results

@@ -1,8 +1,9 @@
 """The peer: create_job_info as an idiomatic FastAPI + Mangum + SQLAlchemy Lambda.
 
-Same table, same validation models and limits, same statements (job info + outbox row in one
-transaction, publish, mark sent), but FastAPI routing and validation, Mangum's event
-adapter, and SQLAlchemy's stock pool_pre_ping.
+Same table, same validation models and limits, same work (job info + outbox row in one
+transaction, publish, mark sent), but FastAPI routing and validation, Mangum's event adapter,
+SQLAlchemy's ORM-free Core with stock pool_pre_ping. Self-contained apart from the request and
+response models, so it does not follow jobprep's internal layout.
 """
 
 from __future__ import annotations
@@ -16,11 +17,39 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from mangum import Mangum
-from sqlalchemy import create_engine, func, insert, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Uuid, create_engine, func, insert, update
+from sqlalchemy.dialects.postgresql import ENUM, JSONB
 
-from jobprep.events.outbox import outbox
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut
-from jobprep.job_infos.tables import job_infos
+
+metadata = MetaData()
+job_infos = Table(
+    "job_infos",
+    metadata,
+    Column("id", Uuid, primary_key=True, server_default=func.gen_random_uuid()),
+    Column("user_id", String(255), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("title", String(200)),
+    Column(
+        "experience_level",
+        ENUM("junior", "mid-level", "senior", name="job_infos_experience_level", create_type=False),
+        nullable=False,
+    ),
+    Column("description", String(20_000), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("detail_type", String(64), nullable=False),
+    Column("detail", JSONB, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
 
 engine = create_engine(
     os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1),
