@@ -7,6 +7,7 @@ for this machine let the handlers really be imported from it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -74,9 +75,16 @@ def test_every_module_loads_from_hash_based_bytecode_after_sam_zip(tmp_path: Pat
     for source in sources:
         source.write_text(f"raise ImportError('{source.name} ran from source: its .pyc was not used')\n")
     handlers = {f"handler_{spec.logical_id}": str(spec.source_file) for spec in functions().values()}
+    # What the Lambda runtime itself provides next to the layer (/var/runtime): boto3 and its
+    # dependencies, pure Python, linked from this venv (the layer deliberately leaves them out).
+    runtime = tmp_path / "var_runtime"
+    runtime.mkdir()
+    site = Path(importlib.util.find_spec("boto3").origin).parents[1]  # type: ignore[arg-type,union-attr]
+    for name in ("boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six.py"):
+        (runtime / name).symlink_to(site / name)
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(opt_python),
+        "PYTHONPATH": f"{opt_python}:{runtime}",
         "PYTHONDONTWRITEBYTECODE": "1",  # /opt is read-only in Lambda: nothing gets recompiled and kept
         "DATABASE_URL": "postgresql://jobprep:unused@127.0.0.1:9/jobprep",  # the engine connects lazily
         "EVENT_BUS_NAME": "bytecode-test",
