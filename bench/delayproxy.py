@@ -55,7 +55,8 @@ class _Link:
         self.client_closed = False  # a client that hung up is not waiting for the answer to its last flight
         self.sockets, self.open_pumps = (client, server), 2
         for sock in (client, server):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if sock.family != socket.AF_UNIX:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._pump(client, server, on_read=self._client_sent, on_eof=self._client_hung_up)
         self._pump(server, client, on_deliver=self._server_answered)
 
@@ -120,13 +121,24 @@ class _Link:
         threading.Thread(target=write, daemon=True).start()
 
 
-def _serve(upstream: tuple[str, int], delay: Any, counters: Any, port: Any, ready: Any) -> None:
+Upstream = tuple[str, int] | str  # (host, port), or the path of a Unix socket
+
+
+def _connect(upstream: Upstream) -> socket.socket:
+    if isinstance(upstream, str):
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.connect(upstream)
+        return server
+    return socket.create_connection(upstream)
+
+
+def _serve(upstream: Upstream, delay: Any, counters: Any, port: Any, ready: Any) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     port.value = listener.getsockname()[1]
     ready.set()
     while True:
         client, _ = listener.accept()
-        server = socket.create_connection(upstream)
+        server = _connect(upstream)
         with _COUNTING:
             counters[CONNECTIONS] += 1
         _Link(client, server, delay, counters)
@@ -135,7 +147,7 @@ def _serve(upstream: tuple[str, int], delay: Any, counters: Any, port: Any, read
 class DelayProxy:
     """proxy = DelayProxy(("127.0.0.1", pg_port)); proxy.rtt_ms = 0.5; connect to proxy.port."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: Upstream) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._delay = ctx.RawValue("d", 0.0)  # one way, seconds; shared, so it can change between runs
         self._counters = ctx.RawArray("q", 2)
@@ -174,7 +186,7 @@ class DelayProxy:
 
 
 @contextlib.contextmanager
-def delay_proxy(upstream: tuple[str, int]) -> Iterator[DelayProxy]:
+def delay_proxy(upstream: Upstream) -> Iterator[DelayProxy]:
     proxy = DelayProxy(upstream)
     try:
         yield proxy
