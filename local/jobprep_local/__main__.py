@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
@@ -37,14 +36,14 @@ def main(argv: list[str] | None = None) -> None:
         # Importing the functions needs their settings; no server is contacted to build the document.
         os.environ.setdefault("DATABASE_URL", "postgresql://openapi@localhost/unused")
         os.environ.setdefault("EVENT_BUS_NAME", "unused")
-        from jobprep_local.openapi import build_openapi
+        from jobprep_local.openapi import build_openapi, render
         from jobprep_local.template import functions
 
-        text = json.dumps(build_openapi(functions()), indent=2)
+        text = render(build_openapi(functions()))
         if args.output:
-            args.output.write_text(text + "\n")
+            args.output.write_text(text)
         else:
-            print(text)
+            print(text, end="")
     else:
         from jobprep_local.devserver import serve as run
 
