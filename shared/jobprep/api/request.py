@@ -75,13 +75,16 @@ def body_problem(event: dict[str, Any]) -> HTTPStatus | None:
 
     Runs before routing and Powertools' validation, which would otherwise parse form and
     multipart bodies as if this API accepted them. Only methods that carry a body here (POST,
-    PATCH) are checked: a body on GET or DELETE has no meaning (RFC 9110) and is ignored."""
+    PATCH) are checked: a body on GET or DELETE has no meaning (RFC 9110) and is ignored.
+    An accepted Content-Type is rewritten as plain `application/json`: media types are
+    case-insensitive, Powertools' own check is not."""
     body = event.get("body")
     method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
     if not body or method not in _BODY_METHODS:
         return None
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type, params = _media_type(headers.get("content-type", ""))
+    headers: dict[str, Any] = event.get("headers") or {}
+    name = next((k for k in headers if str(k).lower() == "content-type"), "content-type")
+    media_type, params = _media_type(str(headers.get(name, "")))
     # email.message answers text/plain for a missing or unparsable header: not JSON either way.
     if media_type != "application/json" or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         return HTTPStatus.UNSUPPORTED_MEDIA_TYPE
@@ -90,4 +93,5 @@ def body_problem(event: dict[str, Any]) -> HTTPStatus | None:
             base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
             return HTTPStatus.BAD_REQUEST
+    headers[name] = "application/json"
     return None
