@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from jobprep_local.apigw import LocalLambdaContext, http_api_event
-
 from jobprep.interviews.tables import FEEDBACK_MAX, HUME_CHAT_ID_MAX
 from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from jobprep_local.apigw import http_api_event
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
 
