@@ -6,14 +6,21 @@ TOOLS := .tools
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS)/.installed
 SAM := $(TOOLS)/bin/sam
+OPENAPI_DIFF := tools/openapi-diff
+OPENAPI_DIFF_STAMP := $(OPENAPI_DIFF)/node_modules/.installed
+PORT ?= 3001
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make dev     run the API locally on 127.0.0.1 (embedded PostgreSQL, local EventBridge)"
+	@echo "make dev     run the API locally on 127.0.0.1:$(PORT) (embedded PostgreSQL, local EventBridge)"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
+	@echo "make psql    psql on the dev database"
+	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
 	@echo "make test    lint, type-check, validate the template and run every test"
+	@echo "make openapi rewrite openapi.json from the code (the tests fail while they differ)"
+	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
 	@echo "make build   sam build (no Docker needed)"
 	@echo "make bench   benchmarks (bench/)"
 
@@ -31,14 +38,32 @@ $(TOOLS_STAMP):
 	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli>=1.120' 'cfn-lint>=1.20'
 	touch $@
 
+# api-smart-diff (npm), pinned by its lock file, classifies OpenAPI changes as breaking or not.
+$(OPENAPI_DIFF_STAMP): $(OPENAPI_DIFF)/package.json $(OPENAPI_DIFF)/package-lock.json
+	npm ci --prefix $(OPENAPI_DIFF) --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(STAMP)
-tools: $(TOOLS_STAMP)
+tools: $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP)
+openapi-tools: $(OPENAPI_DIFF_STAMP)
 
 dev: $(STAMP)
-	$(BIN)/python -m jobprep_local
+	$(BIN)/python -m jobprep_local serve --port $(PORT)
 
 token: $(STAMP)
 	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)
+
+psql: $(STAMP)
+	$(BIN)/python -m jobprep_local psql
+
+reset-rate-limit:
+	@curl -fsS -X DELETE http://127.0.0.1:$(PORT)/_local/rate-limits/$(or $(USER_ID),alice) && echo
+
+openapi: $(STAMP)
+	$(BIN)/python -m jobprep_local openapi --output openapi.json
+
+openapi-breaking: $(STAMP) $(OPENAPI_DIFF_STAMP)
+	$(BIN)/python -m jobprep_local openapi-breaking
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -55,7 +80,7 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the docs-page browser test will be skipped"
 
-test: $(STAMP) $(TOOLS_STAMP) chromium lint validate
+test: $(STAMP) $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP) chromium lint validate openapi-breaking
 	SAM_BIN=$(abspath $(SAM)) $(BIN)/pytest
 
 build: $(TOOLS_STAMP)
@@ -65,6 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install tools chromium dev token lint validate test build bench clean
+.PHONY: help install tools openapi-tools chromium dev token psql reset-rate-limit openapi openapi-breaking lint validate \
+	test build bench clean

@@ -1,4 +1,4 @@
-"""python -m jobprep_local [serve|token|openapi|psql]"""
+"""python -m jobprep_local [serve|token|openapi|openapi-breaking|psql]"""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output", type=Path)
 
+    commands.add_parser("openapi-breaking", help="api-smart-diff openapi.json against its previous committed version")
+
     psql = commands.add_parser("psql", help="open psql on the dev database (starts it if `make dev` is not running)")
     psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql, e.g. -c 'TABLE job_infos'")
 
@@ -55,6 +57,10 @@ def main(argv: list[str] | None = None) -> None:
             args.output.write_text(text)
         else:
             print(text, end="")
+    elif args.command == "openapi-breaking":
+        from jobprep_local.breaking import main as check_breaking
+
+        check_breaking()
     elif args.command == "psql":
         sys.exit(run_psql(args.data_dir, args.psql_args))
     else:
