@@ -260,6 +260,11 @@ def create_app(runtime: DevRuntime) -> Starlette:
         assert runtime.pool is not None
         return JSONResponse({"status": "ok", "containers": runtime.pool.sizes()})
 
+    async def unrouted(request: Request, _exc: Exception) -> Response:
+        # Starlette's `{path:path}` cannot match a path holding a newline (%0A); API Gateway still
+        # routes it, so such requests get the gateway's answer rather than Starlette's text 404.
+        return await gateway(request)
+
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     return Starlette(
         routes=[
@@ -273,6 +278,7 @@ def create_app(runtime: DevRuntime) -> Starlette:
             Route("/{path:path}", gateway, methods=methods),
         ],
         middleware=cors_middleware(http_api_cors()),
+        exception_handlers={404: unrouted},
     )
 
 
