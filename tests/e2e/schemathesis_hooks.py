@@ -11,7 +11,7 @@ _calls = itertools.count()
 
 
 @schemathesis.hook
-def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
     """Generated cases are unrelated requests, but short generated Idempotency-Keys repeat ("0"),
     which makes a later case a *reuse* with another body: 422 IDEMPOTENCY_KEY_REUSED, as the IETF
     draft prescribes, and not a schema-valid request rejected. A per-call prefix keeps each key the

@@ -116,3 +116,47 @@ def test_layer_requirements_match_the_package_dependencies() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert layer == declared
+
+
+def test_routes_declared_without_an_authorizer_skip_the_jwt_check(tmp_path: Path) -> None:
+    # SAM's per-route opt-out (e.g. a webhook signed by its sender): the dev gateway must honour it.
+    template = load_template()
+    public = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": "functions/",
+            "Handler": "webhook/app.lambda_handler",
+            "Events": {
+                "Api": {
+                    "Type": "HttpApi",
+                    "Properties": {
+                        "ApiId": {"Ref": "HttpApi"},
+                        "Method": "POST",
+                        "Path": "/webhooks/clerk",
+                        "Auth": {"Authorizer": "NONE"},
+                    },
+                }
+            },
+        },
+    }
+    template["Resources"]["WebhookFunction"] = public
+    path = tmp_path / "template.yaml"
+    path.write_text(json.dumps(template))  # JSON is YAML
+    specs = functions(path)
+    [webhook] = specs["WebhookFunction"].routes
+    assert not webhook.needs_jwt
+    assert all(route.needs_jwt for spec in specs.values() for route in spec.routes if route is not webhook)
+
+
+def test_cors_is_read_from_the_http_api_with_parameter_defaults() -> None:
+    from jobprep_local.template import http_api_cors
+
+    cors = http_api_cors()
+    assert cors is not None
+    config = load_template()["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert cors.allow_origins == ("http://localhost:3000",)  # the CorsAllowOrigins default
+    assert list(cors.allow_methods) == config["AllowMethods"]
+    assert list(cors.allow_headers) == config["AllowHeaders"]
+    assert list(cors.expose_headers) == config["ExposeHeaders"]
+    assert cors.max_age == config["MaxAge"]
+    assert "if-none-match" in cors.allow_headers  # GETs answer it with 304
