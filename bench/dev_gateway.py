@@ -2,7 +2,9 @@
 against a running dev gateway (`make dev`), reads and writes mixed; prints throughput and p50/p99.
 
 Each client loops over: GET /job-infos/{id} (its own job info), PATCH it, GET /job-infos.
-Used for the README's before/after figures of the dev gateway's concurrency."""
+With --pgdata and --hold SECONDS, client 0's job info is first locked in the database for that long
+(as a slow transaction would), so client 0's first PATCH waits: a gateway that serializes requests
+stalls every client behind it. Used for the README's before/after figures of the dev gateway."""
 
 from __future__ import annotations
 
@@ -12,11 +14,24 @@ import threading
 import time
 
 import httpx
+from sqlalchemy import create_engine, text
 
 
-def run(url: str, token: str, clients: int, requests_per_client: int) -> dict[str, float]:
+def hold_row(pgdata: str, job_id: str, seconds: float, locked: threading.Event) -> None:
+    engine = create_engine(f"postgresql+psycopg://postgres@/jobprep?host={pgdata}")
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT 1 FROM job_infos WHERE id = :id FOR UPDATE"), {"id": job_id})
+        locked.set()
+        time.sleep(seconds)
+    engine.dispose()
+
+
+def run(
+    url: str, token: str, clients: int, requests_per_client: int, pgdata: str | None = None, hold: float = 0
+) -> dict[str, float]:
     headers = {"authorization": f"Bearer {token}"}
     latencies: list[float] = []
+    others_worst: list[float] = [0.0]  # the slowest request of clients 1..N-1 (not the held one)
     errors: list[int] = []
     lock = threading.Lock()
     with httpx.Client(base_url=url, headers=headers, timeout=60) as setup:
@@ -50,8 +65,21 @@ def run(url: str, token: str, clients: int, requests_per_client: int) -> dict[st
         with lock:
             latencies.extend(mine)
             errors.extend(bad)
+            if job_id != ids[0]:
+                others_worst[0] = max(others_worst[0], *mine)
 
     threads = [threading.Thread(target=client, args=(ids[i],)) for i in range(clients)]
+    if pgdata and hold:
+        locked = threading.Event()
+        threading.Thread(target=hold_row, args=(pgdata, ids[0], hold, locked), daemon=True).start()
+        locked.wait(30)
+
+        # client 0 starts with its PATCH, which waits for the lock
+        def held_client() -> None:
+            http_patch(url, headers, ids[0])
+            client(ids[0])
+
+        threads[0] = threading.Thread(target=held_client)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -67,7 +95,13 @@ def run(url: str, token: str, clients: int, requests_per_client: int) -> dict[st
         "req_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 1),
+        "others_max_ms": round(others_worst[0] * 1000, 1),
     }
+
+
+def http_patch(url: str, headers: dict[str, str], job_id: str) -> None:
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+        http.patch(f"/job-infos/{job_id}", json={"description": "after the lock"}).raise_for_status()
 
 
 def main() -> None:
@@ -76,8 +110,10 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=60, help="per client")
+    parser.add_argument("--pgdata", help="the dev database's folder (.local/pgdata), for --hold")
+    parser.add_argument("--hold", type=float, default=0, help="seconds client 0's row stays locked")
     args = parser.parse_args()
-    print(run(args.url, args.token, args.clients, args.requests))
+    print(run(args.url, args.token, args.clients, args.requests, args.pgdata, args.hold))
 
 
 if __name__ == "__main__":
