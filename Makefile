@@ -9,16 +9,23 @@ SAM := $(TOOLS)/bin/sam
 # checkov pins an older boto3 than the SAM CLI, so it gets a venv of its own inside .tools.
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 ENV ?= dev
+OPENAPI_DIFF := tools/openapi-diff
+OPENAPI_DIFF_STAMP := $(OPENAPI_DIFF)/node_modules/.installed
+PORT ?= 3001
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make dev     run the API locally on 127.0.0.1 (embedded PostgreSQL, local EventBridge)"
+	@echo "make dev     run the API locally on 127.0.0.1:$(PORT) (embedded PostgreSQL, local EventBridge)"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
 	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice"
-	@echo "make test    lint, type-check, validate the template and run every test"
 	@echo "make examples-check  type-check and test examples/nextjs-revalidate (npm ci, tsc, node --test)"
+	@echo "make psql    psql on the dev database"
+	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
+	@echo "make test    lint, type-check, validate the template and run every test"
+	@echo "make openapi rewrite openapi.json from the code (the tests fail while they differ)"
+	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
 	@echo "make build   sam build (no Docker needed)"
 	@echo "make deploy  sam build + sam deploy --config-env dev (make deploy ENV=prod); docs/deploy.md"
 	@echo "make bench   benchmarks (bench/)"
@@ -39,17 +46,35 @@ $(TOOLS_STAMP):
 	$(TOOLS)/checkov/bin/python -m pip install --quiet 'checkov>=3.2,<4'
 	touch $@
 
+# api-smart-diff (npm), pinned by its lock file, classifies OpenAPI changes as breaking or not.
+$(OPENAPI_DIFF_STAMP): $(OPENAPI_DIFF)/package.json $(OPENAPI_DIFF)/package-lock.json
+	npm ci --prefix $(OPENAPI_DIFF) --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(STAMP)
-tools: $(TOOLS_STAMP)
+tools: $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP)
+openapi-tools: $(OPENAPI_DIFF_STAMP)
 
 dev: $(STAMP)
-	$(BIN)/python -m jobprep_local
+	$(BIN)/python -m jobprep_local serve --port $(PORT)
 
 token: $(STAMP)
 	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)
 
 webhook: $(STAMP)
 	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice)
+
+psql: $(STAMP)
+	$(BIN)/python -m jobprep_local psql
+
+reset-rate-limit:
+	@curl -fsS -X DELETE http://127.0.0.1:$(PORT)/_local/rate-limits/$(or $(USER_ID),alice) && echo
+
+openapi: $(STAMP)
+	$(BIN)/python -m jobprep_local openapi --output openapi.json
+
+openapi-breaking: $(STAMP) $(OPENAPI_DIFF_STAMP)
+	$(BIN)/python -m jobprep_local openapi-breaking
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -86,7 +111,7 @@ examples-check: examples-build
 	cd $(EXAMPLE) && node_modules/.bin/tsc --noEmit
 	cd $(EXAMPLE) && node --test build/test/
 
-test: $(STAMP) $(TOOLS_STAMP) chromium lint validate examples-check
+test: $(STAMP) $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP) chromium lint validate openapi-breaking examples-check
 	SAM_BIN=$(abspath $(SAM)) $(BIN)/pytest
 
 build: $(TOOLS_STAMP)
@@ -100,6 +125,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
+	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
-.PHONY: help install tools chromium dev token webhook lint validate examples-build examples-check test build deploy bench clean
+.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi openapi-breaking lint validate \
+	examples-build examples-check test build deploy bench clean

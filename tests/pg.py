@@ -22,9 +22,11 @@ def embedded_pgdata() -> Path:
 
 
 def start_embedded(pgdata: Path) -> Any:
+    """Stopped again when its last user goes: the fixture's cleanup(), or pgserver's atexit hook
+    when a run ends early, so no test run leaves a server behind."""
     import pgserver  # only needed when no DATABASE_URL is given
 
-    return pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+    return pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
 
 
 def server_url() -> URL:

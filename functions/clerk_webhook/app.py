@@ -7,22 +7,28 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import clerk, responses
+from jobprep.api import clerk, contract, responses
 from jobprep.api.entrypoint import entrypoint
+from jobprep.api.errors import ErrorBody
 from jobprep.api.resolver import make_resolver
 from jobprep.cascades.service import delete_user_data
 from jobprep.observability import logger, metrics
 
 app = make_resolver()
 
+# The shared declarations, with this route's own 401: the Svix signature stands in for the JWT.
+RESPONSES = contract.responses(
+    contract.no_content("Processed, a repeat of a processed message, or an ignored event type"), *contract.WITH_BODY
+)
+RESPONSES[401] = contract.json_body(
+    ErrorBody, "Unauthorized: missing or invalid Svix signature, or a timestamp more than 5 minutes off"
+)
+
 
 @app.post(
     "/webhooks/clerk",
     summary="Clerk webhook (Svix-signed): user.deleted removes all of the user's data",
-    responses={
-        204: {"description": "Processed, a repeat of a processed message, or an ignored event type"},
-        401: {"description": "Missing or invalid Svix signature, or a timestamp more than 5 minutes off"},
-    },
+    responses=RESPONSES,
     tags=["webhooks"],
 )
 def receive() -> Response[Any]:

@@ -1,12 +1,13 @@
 """POST /job-infos/{jobInfoId}/interviews: plan limit, rate limit, optional Idempotency-Key."""
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import responses
+from jobprep.api import contract, responses
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IdempotencyKey, caller, path_id
 from jobprep.api.resolver import make_resolver
@@ -20,7 +21,9 @@ app = make_resolver()
 @app.post(
     "/job-infos/<jobInfoId>/interviews",
     summary="Start an interview for one of the caller's job infos",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": InterviewOut}}}},
+    responses=contract.responses(
+        contract.created(InterviewOut, "Created"), *contract.WITH_BODY, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND
+    ),
     tags=["interviews"],
 )
 def create(

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import responses
+from jobprep.api import contract, responses
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IdempotencyKey, caller
 from jobprep.api.resolver import make_resolver
@@ -20,7 +20,7 @@ app = make_resolver()
 @app.post(
     "/job-infos",
     summary="Create a job info",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": JobInfoOut}}}},
+    responses=contract.responses(contract.created(JobInfoOut, "Created"), *contract.WITH_BODY),
     tags=["job infos"],
 )
 def create(body: Annotated[JobInfoCreate, Body()], idempotency_key: IdempotencyKey = None) -> Response[Any]:

@@ -1,11 +1,12 @@
 """DELETE /job-infos/{jobInfoId}: its interviews go with it (ON DELETE CASCADE)."""
 
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import responses
+from jobprep.api import contract, responses
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IfMatch, caller, parse_if_match, path_id
 from jobprep.api.resolver import make_resolver
@@ -18,7 +19,7 @@ app = make_resolver()
 @app.delete(
     "/job-infos/<jobInfoId>",
     summary="Delete one of the caller's job infos and its interviews",
-    responses={204: {"description": "Deleted"}},
+    responses=contract.responses(contract.no_content("Deleted"), HTTPStatus.NOT_FOUND, HTTPStatus.PRECONDITION_FAILED),
     tags=["job infos"],
 )
 def delete(jobInfoId: str, if_match: IfMatch = None) -> Response[Any]:  # noqa: N803

@@ -1,12 +1,13 @@
-"""GET /job-infos/{jobInfoId}"""
+"""GET /job-infos/{jobInfoId}: 304 when If-None-Match holds the current ETag."""
 
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from jobprep.api import responses
+from jobprep.api import contract, responses
 from jobprep.api.entrypoint import entrypoint
-from jobprep.api.request import caller, path_id
+from jobprep.api.request import IfNoneMatch, caller, path_id
 from jobprep.api.resolver import make_resolver
 from jobprep.job_infos.schemas import JobInfoOut
 from jobprep.job_infos.service import get_job_info
@@ -17,11 +18,13 @@ app = make_resolver()
 @app.get(
     "/job-infos/<jobInfoId>",
     summary="Get one of the caller's job infos",
-    responses={200: {"description": "The job info", "content": {"application/json": {"model": JobInfoOut}}}},
+    responses=contract.responses(
+        contract.ok(JobInfoOut, "The job info", etag=True), HTTPStatus.NOT_MODIFIED, HTTPStatus.NOT_FOUND
+    ),
     tags=["job infos"],
 )
-def get(jobInfoId: str) -> Response[Any]:  # noqa: N803 - the route's parameter name
-    return responses.resource(get_job_info(caller(app).user_id, path_id(jobInfoId)))
+def get(jobInfoId: str, if_none_match: IfNoneMatch = None) -> Response[Any]:  # noqa: N803 - the route's parameter name
+    return responses.resource(get_job_info(caller(app).user_id, path_id(jobInfoId)), if_none_match)
 
 
 lambda_handler = entrypoint(app)

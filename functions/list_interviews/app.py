@@ -1,11 +1,12 @@
 """GET /job-infos/{jobInfoId}/interviews"""
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from jobprep.api import responses
+from jobprep.api import contract, responses
 from jobprep.api.cursor import CURSOR_MAX, decode_cursor
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import caller, path_id
@@ -20,7 +21,7 @@ app = make_resolver()
 @app.get(
     "/job-infos/<jobInfoId>/interviews",
     summary="List the interviews of one of the caller's job infos",
-    responses={200: {"description": "A page of interviews", "content": {"application/json": {"model": InterviewPage}}}},
+    responses=contract.responses(contract.ok(InterviewPage, "A page of interviews"), HTTPStatus.NOT_FOUND),
     tags=["interviews"],
 )
 def list_(

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from jobprep.api import responses
+from jobprep.api import contract, responses
 from jobprep.api.cursor import CURSOR_MAX, decode_cursor
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import caller
@@ -20,7 +20,7 @@ app = make_resolver()
 @app.get(
     "/job-infos",
     summary="List the caller's job infos",
-    responses={200: {"description": "A page of job infos", "content": {"application/json": {"model": JobInfoPage}}}},
+    responses=contract.responses(contract.ok(JobInfoPage, "A page of job infos")),
     tags=["job infos"],
 )
 def list_(

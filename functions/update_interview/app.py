@@ -1,12 +1,13 @@
 """PATCH /interviews/{interviewId}: duration, humeChatId, feedback; optional If-Match."""
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import responses
+from jobprep.api import contract, responses
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IfMatch, caller, parse_if_match, path_id
 from jobprep.api.resolver import make_resolver
@@ -20,7 +21,12 @@ app = make_resolver()
 @app.patch(
     "/interviews/<interviewId>",
     summary="Update one of the caller's interviews",
-    responses={200: {"description": "The updated interview", "content": {"application/json": {"model": InterviewOut}}}},
+    responses=contract.responses(
+        contract.ok(InterviewOut, "The updated interview (unchanged, same ETag, when nothing differed)", etag=True),
+        *contract.WITH_BODY,
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.PRECONDITION_FAILED,
+    ),
     tags=["interviews"],
 )
 def update(

@@ -1,14 +1,17 @@
-"""python -m jobprep_local [serve|token|webhook|openapi]"""
+"""python -m jobprep_local [serve|token|webhook|openapi|openapi-breaking|psql]"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from jobprep_local.auth import DEFAULT_FEATURES, DEFAULT_TTL_SECONDS, DevKeys
-from jobprep_local.devserver import DEFAULT_DATA_DIR, DevConfig
+from jobprep_local.containers import DEFAULT_MAX_PER_FUNCTION
+from jobprep_local.devserver import DEFAULT_DATA_DIR, DEFAULT_PORT, DevConfig
 from jobprep_local.webhook import DEFAULT_DEV_API_KEY
 
 
@@ -19,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
 
     serve = commands.add_parser("serve", help="run the API locally (default)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
     serve.add_argument(
         "--webhook",
         default=os.environ.get("DEV_WEBHOOK_URL"),
@@ -31,6 +34,10 @@ def main(argv: list[str] | None = None) -> None:
         help=f"value of the webhook's API-key header (default: $DEV_WEBHOOK_API_KEY or {DEFAULT_DEV_API_KEY})",
     )
     serve.add_argument("--schedule-scale", type=float, default=1.0, help="<1 fires schedules sooner")
+    serve.add_argument(
+        "--concurrency", type=int, default=DEFAULT_MAX_PER_FUNCTION, help="containers per function (Lambda concurrency)"
+    )
+    serve.add_argument("--emf", action="store_true", help="print the functions' raw EMF metrics lines")
 
     token = commands.add_parser("token", help="print a signed dev JWT for a user id")
     token.add_argument("user_id")
@@ -43,6 +50,11 @@ def main(argv: list[str] | None = None) -> None:
 
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output", type=Path)
+
+    commands.add_parser("openapi-breaking", help="api-smart-diff openapi.json against its previous committed version")
+
+    psql = commands.add_parser("psql", help="open psql on the dev database (starts it if `make dev` is not running)")
+    psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql, e.g. -c 'TABLE job_infos'")
 
     args = parser.parse_args(argv)
     if args.command == "token":
@@ -62,14 +74,20 @@ def main(argv: list[str] | None = None) -> None:
         # Importing the functions needs their settings; no server is contacted to build the document.
         os.environ.setdefault("DATABASE_URL", "postgresql://openapi@localhost/unused")
         os.environ.setdefault("EVENT_BUS_NAME", "unused")
-        from jobprep_local.openapi import build_openapi
+        from jobprep_local.openapi import build_openapi, render
         from jobprep_local.template import functions
 
-        text = json.dumps(build_openapi(functions()), indent=2)
+        text = render(build_openapi(functions()))
         if args.output:
-            args.output.write_text(text + "\n")
+            args.output.write_text(text)
         else:
-            print(text)
+            print(text, end="")
+    elif args.command == "openapi-breaking":
+        from jobprep_local.breaking import main as check_breaking
+
+        check_breaking()
+    elif args.command == "psql":
+        sys.exit(run_psql(args.data_dir, args.psql_args))
     else:
         from jobprep_local.clerk import DEV_WEBHOOK_SECRET
         from jobprep_local.devserver import serve as run
@@ -80,14 +98,35 @@ def main(argv: list[str] | None = None) -> None:
         run(
             DevConfig(
                 host=getattr(args, "host", "127.0.0.1"),
-                port=getattr(args, "port", int(os.environ.get("PORT", "3000"))),
+                port=getattr(args, "port", int(os.environ.get("PORT", DEFAULT_PORT))),
                 data_dir=args.data_dir,
                 webhook_url=getattr(args, "webhook", None) or os.environ.get("DEV_WEBHOOK_URL"),
                 webhook_api_key=getattr(args, "webhook_api_key", None)
                 or os.environ.get("DEV_WEBHOOK_API_KEY", DEFAULT_DEV_API_KEY),
                 schedule_scale=getattr(args, "schedule_scale", 1.0),
+                concurrency=getattr(args, "concurrency", DEFAULT_MAX_PER_FUNCTION),
+                emf=getattr(args, "emf", False),
             )
         )
+
+
+def run_psql(data_dir: Path, psql_args: list[str]) -> int:
+    """psql on DATABASE_URL when set, else on the embedded database in data_dir. pgserver keeps one
+    handle per process: a server `make dev` started keeps running; one started here stops after."""
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        uri = given.replace("postgresql+psycopg://", "postgresql://", 1)
+        executable = shutil.which("psql") or "psql"
+    else:
+        import pgserver
+
+        from jobprep_local.devserver import DATABASE, embedded_database
+
+        uri = str(embedded_database(data_dir).get_uri(DATABASE))
+        bundled = pgserver.POSTGRES_BIN_PATH / "psql"  # type: ignore[attr-defined]
+        executable = shutil.which("psql") or str(bundled)
+    print(f"psql {uri}", file=sys.stderr)
+    return subprocess.call([executable, uri, *psql_args])  # noqa: S603 - the developer's own arguments
 
 
 if __name__ == "__main__":

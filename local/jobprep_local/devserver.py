@@ -1,36 +1,47 @@
 """`make dev`: the template's routes on 127.0.0.1 without Docker or an AWS account.
 
-Requests go through the same steps as in AWS: JWT check (as the HTTP API authorizer), an
-HTTP API v2 event, the function's real `lambda_handler`; the functions talk to an embedded
+Requests go through the same steps as in AWS: CORS as the HttpApi's CorsConfiguration (preflights
+answered before any authorizer), the JWT check (as the HTTP API authorizer, skipped for routes
+declared `Auth: Authorizer: NONE`), an HTTP API v2 event, the function's real `lambda_handler` in a
+container process of its own (jobprep_local.containers); the functions talk to an embedded
 PostgreSQL and, through boto3, to a local EventBridge (moto).
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import threading
+import signal
+import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import jwt
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from jobprep_local.auth import DevKeys, bearer_token, claims_as_api_gateway
+from jobprep_local.containers import DEFAULT_MAX_PER_FUNCTION, ContainerCrashed, ContainerPool
 from jobprep_local.eventbus import LocalEventBus
 from jobprep_local.invoke import LocalApi
 from jobprep_local.openapi import build_openapi
 from jobprep_local.scheduler import LocalScheduler
-from jobprep_local.template import PROJECT_ROOT, functions, load_template
+from jobprep_local.template import PROJECT_ROOT, Cors, FunctionSpec, functions, http_api_cors, load_template
 from jobprep_local.webhook import DEFAULT_DEV_API_KEY
 
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".local"
+# Not 3000: that is where the web app (Next.js) runs, and the template's default CORS origin.
+DEFAULT_PORT = 3001
 BUS_NAME = "job-prep-local"
 DATABASE = "jobprep"
 
@@ -38,26 +49,26 @@ DATABASE = "jobprep"
 @dataclass(frozen=True)
 class DevConfig:
     host: str = "127.0.0.1"
-    port: int = 3000
+    port: int = DEFAULT_PORT
     data_dir: Path = DEFAULT_DATA_DIR
     webhook_url: str | None = None
     webhook_api_key: str = DEFAULT_DEV_API_KEY
     schedule_scale: float = 1.0
+    concurrency: int = DEFAULT_MAX_PER_FUNCTION  # containers per function
+    emf: bool = False  # print the functions' raw EMF metrics lines (default: data_dir/metrics.emf.log)
 
 
-def start_database(data_dir: Path) -> tuple[str, Any]:
-    """DATABASE_URL when set; otherwise an embedded PostgreSQL whose data stays in data_dir."""
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], None
+def embedded_database(data_dir: Path) -> Any:
+    """The embedded PostgreSQL kept in data_dir (started if needed; stopped with its last user)."""
     import pgserver  # only needed for the embedded database
 
     server = pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
     if DATABASE not in server.psql("SELECT datname FROM pg_database;"):
         server.psql(f"CREATE DATABASE {DATABASE};")
-    return str(server.get_uri(DATABASE)), server
+    return server
 
 
-def function_environment(database_url: str, bus: LocalEventBus) -> dict[str, str]:
+def function_environment(database_url: str, bus: LocalEventBus, *, emf: bool = False) -> dict[str, str]:
     """What the template gives the functions, with local endpoints in place of AWS ones."""
     template = load_template()
     parameters = template.get("Parameters", {})
@@ -81,42 +92,78 @@ def function_environment(database_url: str, bus: LocalEventBus) -> dict[str, str
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         }
     )
+    if not emf:  # Powertools warns once per container when a request adds no metric (any GET)
+        env["PYTHONWARNINGS"] = "ignore:No application metrics to publish:UserWarning"
     return env
 
 
 class DevRuntime:
-    """Everything `make dev` starts, in order; stop() tears it down."""
+    """Everything `make dev` starts; stop() tears down whatever start() got to, in reverse."""
 
     def __init__(self, config: DevConfig) -> None:
         self.config = config
+        self.keys: DevKeys
+        self.api: LocalApi
+        self.specs: dict[str, FunctionSpec] = {}
+        self.openapi: dict[str, Any] = {}
+        self.database_url = ""
+        self._pg: Any = None
+        self.bus: LocalEventBus | None = None
+        self.pool: ContainerPool | None = None
+        self.scheduler: LocalScheduler | None = None
+
+    def start(self) -> None:
+        config = self.config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.keys = DevKeys(config.data_dir)
-        database_url, self._pg = start_database(config.data_dir)
+        if os.environ.get("DATABASE_URL"):
+            self.database_url = os.environ["DATABASE_URL"]
+        else:
+            self._pg = embedded_database(config.data_dir)
+            self.database_url = str(self._pg.get_uri(DATABASE))
         self.bus = LocalEventBus(BUS_NAME, config.webhook_url, config.webhook_api_key)
         self.bus.start()
-        # Before any function module is imported: jobprep.db.engine builds its engine from the environment.
-        os.environ.update(function_environment(database_url, self.bus))
+        # Before any function module is imported (here or in a container): jobprep.db.engine
+        # builds its engine from the environment, and spawned containers inherit it.
+        os.environ.update(function_environment(self.database_url, self.bus, emf=config.emf))
         from jobprep.db import engine as db
         from jobprep.migrations import upgrade
 
         upgrade(db.engine)
         self.specs = functions()
-        self.api = LocalApi(self.specs)
-        # One request at a time, like a single warm container per function sharing one pooled connection.
-        self.lock = threading.Lock()
+        # In AWS, EMF lines become CloudWatch metrics; here they go to a file unless --emf.
+        self.pool = ContainerPool(config.concurrency, None if config.emf else config.data_dir / "metrics.emf.log")
+        self.api = LocalApi(self.specs, invoker=self.pool.invoke)
         self.scheduler = LocalScheduler(self.specs, self.fire_schedule, config.schedule_scale)
         self.scheduler.start()
         self.openapi = build_openapi(self.specs, f"http://{config.host}:{config.port}")
 
     def fire_schedule(self, logical_id: str) -> Any:
-        with self.lock:
-            return self.api.fire_schedule(logical_id)
+        return self.api.fire_schedule(logical_id)
+
+    def reset_rate_limits(self, user_id: str) -> int:
+        """Forget a user's rate-limit buckets (as if they had never created anything)."""
+        from sqlalchemy import delete
+
+        from jobprep.db import engine as db
+        from jobprep.rate_limit import rate_limit_buckets
+
+        with db.connect() as conn:
+            return conn.execute(delete(rate_limit_buckets).where(rate_limit_buckets.c.user_id == user_id)).rowcount
 
     def stop(self) -> None:
-        self.scheduler.stop()
-        self.bus.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.pool is not None:
+            self.pool.close()  # containers close their connections before the database stops
+        if self.bus is not None:
+            self.bus.stop()
         if self._pg is not None:
+            from jobprep.db import engine as db
+
+            db.engine.dispose()
             self._pg.cleanup()
+            self._pg = None
 
 
 DOCS_HTML = """<!doctype html>
@@ -135,40 +182,58 @@ def swagger_static_dir() -> Path:
     return Path(swagger_ui.__file__).parent / "static"
 
 
-def create_app(runtime: DevRuntime) -> Starlette:
-    def unauthorized() -> JSONResponse:
-        return JSONResponse({"message": "Unauthorized"}, status_code=401)
+def cors_middleware(cors: Cors | None) -> list[Middleware]:
+    """API Gateway answers preflights itself (no route, no authorizer) and adds the CORS headers to
+    every response for an allowed origin; Starlette's CORSMiddleware does the same from the same settings."""
+    if cors is None:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(cors.allow_origins),
+            allow_methods=list(cors.allow_methods),
+            allow_headers=list(cors.allow_headers),
+            expose_headers=list(cors.expose_headers),
+            allow_credentials=cors.allow_credentials,
+            max_age=cors.max_age,
+        )
+    ]
 
+
+def gateway_error(status: int, message: str) -> JSONResponse:
+    """API Gateway's own answers (before or around a function) have this shape."""
+    return JSONResponse({"message": message}, status_code=status)
+
+
+def create_app(runtime: DevRuntime) -> Starlette:
     async def gateway(request: Request) -> Response:
         path = request.url.path
         match = runtime.api.match(request.method, path)
         if match is None:
-            return JSONResponse({"message": "Not Found"}, status_code=404)
+            return gateway_error(404, "Not Found")
         # Routes with `Auth: {Authorizer: NONE}` in the template skip the JWT check, as in AWS.
         claims = None
-        if match.route.jwt:
+        if match.route.needs_jwt:
             token = bearer_token(request.headers.get("authorization"))
             if token is None:
-                return unauthorized()
+                return gateway_error(401, "Unauthorized")
             try:
                 claims = claims_as_api_gateway(runtime.keys.verify(token))
             except jwt.InvalidTokenError:
-                return unauthorized()
+                return gateway_error(401, "Unauthorized")
         body = await request.body()
 
         def invoke() -> Any:
-            with runtime.lock:
-                return runtime.api.invoke(
-                    match,
-                    path,
-                    headers=dict(request.headers),
-                    query=request.url.query,
-                    body=body or None,
-                    claims=claims,
-                )
+            return runtime.api.invoke(
+                match, path, headers=dict(request.headers), query=request.url.query, body=body or None, claims=claims
+            )
 
         started = time.perf_counter()
-        result = await run_in_threadpool(invoke)
+        try:
+            result = await run_in_threadpool(invoke)
+        except ContainerCrashed as exc:
+            print(f"[api] {request.method} {path} -> 500: {exc}", flush=True)
+            return gateway_error(500, "Internal Server Error")
         elapsed_ms = (time.perf_counter() - started) * 1000
         print(f"[api] {request.method} {path} -> {result.status} ({elapsed_ms:.0f} ms)", flush=True)
         return Response(result.body, status_code=result.status, headers=result.headers)
@@ -180,16 +245,29 @@ def create_app(runtime: DevRuntime) -> Starlette:
         return HTMLResponse(DOCS_HTML)
 
     async def recent_events(_request: Request) -> JSONResponse:
+        assert runtime.bus is not None
         return JSONResponse(runtime.bus.snapshot())
 
     async def fire(request: Request) -> JSONResponse:
         logical_id = request.path_params["logical_id"]
         if logical_id not in runtime.specs:
-            return JSONResponse({"message": "Not Found"}, status_code=404)
+            return JSONResponse({"message": "Not Found", "schedules": sorted(scheduled(runtime.specs))}, 404)
         return JSONResponse(await run_in_threadpool(runtime.fire_schedule, logical_id), status_code=200)
 
+    async def reset_rate_limit(request: Request) -> JSONResponse:
+        user_id = request.path_params["user_id"]
+        removed = await run_in_threadpool(runtime.reset_rate_limits, user_id)
+        print(f"[local] rate limits reset for {user_id} ({removed} bucket(s))", flush=True)
+        return JSONResponse({"userId": user_id, "bucketsRemoved": removed})
+
     async def health(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        assert runtime.pool is not None
+        return JSONResponse({"status": "ok", "containers": runtime.pool.sizes()})
+
+    async def unrouted(request: Request, _exc: Exception) -> Response:
+        # Starlette's `{path:path}` cannot match a path holding a newline (%0A); API Gateway still
+        # routes it, so such requests get the gateway's answer rather than Starlette's text 404.
+        return await gateway(request)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     return Starlette(
@@ -200,28 +278,78 @@ def create_app(runtime: DevRuntime) -> Starlette:
             Route("/_local/events", recent_events),
             Route("/_local/health", health),
             Route("/_local/schedules/{logical_id}", fire, methods=["POST"]),
+            Route("/_local/rate-limits/{user_id}", reset_rate_limit, methods=["DELETE"]),
             Route("/{path:path}", gateway, methods=methods),
-        ]
+        ],
+        middleware=cors_middleware(http_api_cors()),
+        exception_handlers={404: unrouted},
     )
+
+
+def scheduled(specs: dict[str, FunctionSpec]) -> list[str]:
+    return [logical_id for logical_id, spec in specs.items() if spec.schedules]
+
+
+class PortInUse(SystemExit):
+    pass
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the API's port before starting anything else, so a clash is reported at once."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine; a listener is not
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"error: port {port} on {host} is already in use (is another `make dev` running?).\n"
+                f"Stop it, or choose another port: PORT={port + 1} make dev"
+            ) from exc
+        raise
+    sock.set_inheritable(False)
+    return sock
 
 
 def serve(config: DevConfig) -> None:
     import uvicorn
 
+    sock = listen(config.host, config.port)
+    running: list[uvicorn.Server] = []
+
+    def stop_on_signal(signum: int, _frame: FrameType | None) -> None:
+        # SIGTERM (a process manager) and SIGHUP (a closed terminal) stop the gateway like Ctrl-C,
+        # so the embedded PostgreSQL is stopped too. uvicorn handles SIGTERM while serving and
+        # re-raises it once done: it then lands here, and the `finally` below still runs.
+        if running:
+            running[0].should_exit = True
+        else:
+            raise SystemExit(128 + signum)  # still starting: unwind through `finally`
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGHUP, stop_on_signal)
     runtime = DevRuntime(config)
-    base = f"http://{config.host}:{config.port}"
-    webhook = (
-        f"webhook: {config.webhook_url} (as the revalidate API destination; key from DEV_WEBHOOK_API_KEY)\n"
-        if config.webhook_url
-        else ""
-    )
-    print(
-        f"\njob-prep API on {base}  (docs: {base}/docs, events: {base}/_local/events)\n"
-        f"EventBridge (moto) on {runtime.bus.endpoint}; data in {config.data_dir}\n"
-        f"{webhook}token: make token USER_ID=alice\n",
-        flush=True,
-    )
     try:
-        uvicorn.run(create_app(runtime), host=config.host, port=config.port, log_level="warning")
+        runtime.start()
+        server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
+        running.append(server)
+        base = f"http://{config.host}:{config.port}"
+        assert runtime.bus is not None
+        print(
+            f"\njob-prep API on {base}  (docs: {base}/docs, events: {base}/_local/events)\n"
+            f"EventBridge (moto) on {runtime.bus.endpoint}; data in {config.data_dir}\n"
+            f"database: make psql  ({runtime.database_url})\n"
+            + (
+                f"webhook: {config.webhook_url} (as the revalidate API destination; key from DEV_WEBHOOK_API_KEY)\n"
+                if config.webhook_url
+                else ""
+            )
+            + "token: make token USER_ID=alice\n",
+            flush=True,
+        )
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         runtime.stop()
+        sys.stdout.flush()

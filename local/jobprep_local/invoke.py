@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +30,19 @@ class Match:
 
 
 class LocalApi:
-    """What API Gateway does between the client and the functions: route, build the event, invoke."""
+    """What API Gateway does between the client and the functions: route, build the event, invoke.
 
-    def __init__(self, specs: dict[str, FunctionSpec] | None = None) -> None:
+    By default functions run in this process (the tests); the dev gateway passes `invoker`, a
+    pool of container processes (jobprep_local.containers)."""
+
+    def __init__(
+        self,
+        specs: dict[str, FunctionSpec] | None = None,
+        invoker: Callable[[FunctionSpec, dict[str, Any]], Any] | None = None,
+    ) -> None:
         self.specs = specs if specs is not None else functions()
         self.routes = [(route, spec) for spec in self.specs.values() for route in spec.routes]
+        self._invoker = invoker
 
     def match(self, method: str, path: str) -> Match | None:
         for route, spec in self.routes:
@@ -43,6 +52,8 @@ class LocalApi:
         return None
 
     def invoke_function(self, spec: FunctionSpec, event: dict[str, Any]) -> Any:
+        if self._invoker is not None:
+            return self._invoker(spec, event)
         handler = getattr(load_module(spec), spec.handler_name)
         return handler(event, LocalLambdaContext(spec.logical_id, timeout_seconds=spec.timeout))
 

@@ -42,11 +42,18 @@ def _construct_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[
 CfnLoader.add_multi_constructor("!", _construct_tag)
 
 
+NO_AUTHORIZER = "NONE"  # SAM's spelling for a route that skips the API's DefaultAuthorizer
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
     path: str  # API Gateway form: /job-infos/{jobInfoId}
-    jwt: bool = True  # False for `Auth: {Authorizer: NONE}`: the API's JWT authorizer skips the route
+    authorizer: str | None = None  # None: the HttpApi's DefaultAuthorizer; "NONE": public route
+
+    @property
+    def needs_jwt(self) -> bool:
+        return self.authorizer != NO_AUTHORIZER
 
     @property
     def route_key(self) -> str:
@@ -123,7 +130,7 @@ def functions(path: Path = TEMPLATE_PATH) -> dict[str, FunctionSpec]:
             ev_props = event.get("Properties", {})
             if event["Type"] == "HttpApi":
                 authorizer = (ev_props.get("Auth") or {}).get("Authorizer")
-                routes.append(Route(ev_props["Method"].upper(), ev_props["Path"], jwt=authorizer != "NONE"))
+                routes.append(Route(ev_props["Method"].upper(), ev_props["Path"], authorizer))
             elif event["Type"] in ("Schedule", "ScheduleV2"):
                 expression = ev_props.get("Schedule") or ev_props["ScheduleExpression"]
                 schedules.append(Schedule(name, expression, _schedule_enabled(ev_props, parameters)))
@@ -161,3 +168,44 @@ def load_module(spec: FunctionSpec) -> ModuleType:
 def load_handler(logical_id: str) -> Any:
     spec = functions()[logical_id]
     return getattr(load_module(spec), spec.handler_name)
+
+
+@dataclass(frozen=True)
+class Cors:
+    """An HttpApi's CorsConfiguration, parameters resolved to their defaults."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int = 0
+    allow_credentials: bool = False
+
+
+def _resolve_list(value: Any, parameters: dict[str, Any]) -> tuple[str, ...]:
+    if isinstance(value, dict) and "Ref" in value:
+        value = parameters.get(value["Ref"], {}).get("Default", "")
+    if isinstance(value, str):  # a CommaDelimitedList default
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    return tuple(str(v) for v in value or ())
+
+
+def http_api_cors(path: Path = TEMPLATE_PATH) -> Cors | None:
+    """The CORS settings of the template's HttpApi, as API Gateway would apply them (None: no CORS)."""
+    template = load_template(path)
+    parameters = template.get("Parameters", {})
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::HttpApi":
+            continue
+        config = resource.get("Properties", {}).get("CorsConfiguration")
+        if not config:
+            return None
+        return Cors(
+            allow_origins=_resolve_list(config.get("AllowOrigins"), parameters),
+            allow_methods=_resolve_list(config.get("AllowMethods"), parameters),
+            allow_headers=_resolve_list(config.get("AllowHeaders"), parameters),
+            expose_headers=_resolve_list(config.get("ExposeHeaders"), parameters),
+            max_age=int(config.get("MaxAge", 0)),
+            allow_credentials=bool(config.get("AllowCredentials", False)),
+        )
+    return None

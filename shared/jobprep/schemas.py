@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 
 def _storable_text(value: str) -> str:
@@ -25,15 +28,36 @@ def _storable_text(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError("must be valid Unicode text") from exc
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
     return value
 
 
-# Use as Annotated[str, bounded_text(N), Storable]: trimmed, non-blank, at most N characters, storable.
-Storable = AfterValidator(_storable_text)
+# What _storable_text accepts, for the OpenAPI document: some non-whitespace character and no NUL
+# (\s as Python's str.isspace, the set strip() removes).
+STORABLE_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+class _Storable:
+    """Annotated metadata: validate with _storable_text (trimmed result) and document it as a pattern."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(_storable_text, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = STORABLE_TEXT_PATTERN
+        return json_schema
+
+
+# Use as Annotated[str, bounded_text(N), Storable]: at most N characters as sent (so the schema's
+# maxLength is exact), then trimmed, non-blank, storable.
+Storable = _Storable()
 
 
 def bounded_text(max_length: int) -> StringConstraints:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+    return StringConstraints(min_length=1, max_length=max_length)
 
 
 class ApiInput(BaseModel):
@@ -53,12 +77,26 @@ class ApiOutput(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
+def _patch_json_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Document what ApiPatch accepts: `non_nullable` fields may be omitted but not null, and the
+    body names at least one field."""
+    non_nullable: frozenset[str] = getattr(model, "non_nullable", frozenset())
+    for name, info in model.model_fields.items():
+        prop = schema.get("properties", {}).get(info.alias or name)
+        if name in non_nullable and prop is not None and "anyOf" in prop:
+            options = [o for o in prop.pop("anyOf") if o != {"type": "null"}]
+            prop.update(options[0] if len(options) == 1 else {"anyOf": options})
+    schema["minProperties"] = 1
+
+
 class ApiPatch(ApiInput):
     """PATCH bodies: only the keys present change; at least one key; null only where allowed.
 
     Fields are declared ``X | None = None`` so "absent" is expressible; ``non_nullable`` lists
     those for which an explicit null is an error (reported at the field's location).
     """
+
+    model_config = ConfigDict(json_schema_extra=_patch_json_schema)
 
     non_nullable: ClassVar[frozenset[str]] = frozenset()
 

@@ -184,8 +184,21 @@ BAD_DELIVERIES = {
     "non-numeric timestamp": lambda: _with_header("svix-timestamp", "yesterday"),
     "absurd timestamp": lambda: _with_header("svix-timestamp", "1e300"),
     "over-long svix-id": lambda: signed(user_deleted("alice"), WEBHOOK_SECRET, message_id="msg_" + "x" * 300),
-    "body not UTF-8": _not_utf8,
 }
+
+
+def test_a_body_that_is_not_utf8_is_a_400_and_changes_nothing(
+    api: ApiClient, event_sink: EventSink, clean_db: Engine
+) -> None:
+    """Rejected by the edge's body check, like every POST, before the signature is even read."""
+    arrange_user(api, "alice")
+    event_sink.drain()
+    before = snapshot(clean_db)
+    response = deliver(api, *_not_utf8())
+    assert response.status == 400
+    assert response.json()["code"] == "BAD_REQUEST"
+    assert snapshot(clean_db) == before
+    assert event_sink.drain() == []
 
 
 @pytest.mark.parametrize("case", BAD_DELIVERIES)
@@ -309,8 +322,8 @@ def test_dev_secret_and_local_api_route_have_no_jwt(local_api: LocalApi) -> None
     match = local_api.match("POST", PATH)
     assert match is not None
     assert match.spec.logical_id == FUNCTION
-    assert match.route.jwt is False
-    assert all(r.jwt for s in local_api.specs.values() for r in s.routes if r.path != PATH)
+    assert match.route.needs_jwt is False
+    assert all(r.needs_jwt for s in local_api.specs.values() for r in s.routes if r.path != PATH)
 
 
 def test_relay_housekeeping_forgets_delivery_ids_after_the_retention(api: ApiClient, clean_db: Engine) -> None:

@@ -32,7 +32,7 @@ def _requests(*, collections: bool) -> list[tuple[str, str, Any]]:
     route without a sample event fails too)."""
     requests = []
     for spec in functions().values():
-        for route in (r for r in spec.routes if r.jwt):  # the public webhook has its own tests
+        for route in (r for r in spec.routes if r.needs_jwt):  # the public webhook has its own tests
             parameters = re.findall(r"{(\w+)}", route.path)
             if not parameters and not collections:
                 continue  # collections are covered by the list tests

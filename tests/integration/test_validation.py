@@ -1,5 +1,7 @@
-"""Bad input gets a clear 400/422 naming the field, and writes nothing."""
+"""Bad input gets a clear 400/415/422 naming the field, and writes nothing."""
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -7,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from jobprep.interviews.tables import FEEDBACK_MAX, HUME_CHAT_ID_MAX
 from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from jobprep_local.apigw import http_api_event
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
 
@@ -80,6 +83,9 @@ def test_bad_bodies_are_rejected_and_change_nothing(
         assert payload["detail"][0]["loc"] == loc
         assert payload["detail"][0]["msg"]
         assert payload["detail"][0]["type"]
+        # the common error fields ride along with Powertools' detail[]
+        assert payload["code"] == "VALIDATION_ERROR"
+        assert payload["message"] == "Request validation failed"
     assert "Traceback" not in response.body.decode()
     assert snapshot(clean_db) == before
     assert event_sink.drain() == []
@@ -98,4 +104,158 @@ def test_idempotency_key_header_is_validated(api: ApiClient, clean_db: Engine, k
 def test_control_characters_in_the_subject_claim_are_not_an_identity(api: ApiClient, clean_db: Engine) -> None:
     before = snapshot(clean_db)
     assert api.post("/job-infos", GOOD_JOB, user="ali\x00ce").status == 401
+    assert snapshot(clean_db) == before
+
+
+BODY_ROUTES = ["POST job", "PATCH job", "POST interview", "PATCH interview"]
+VALID_BODY = {
+    "POST job": GOOD_JOB,
+    "PATCH job": {"name": "Renamed"},
+    "POST interview": {"duration": "00:01:00"},
+    "PATCH interview": {"feedback": "Good"},
+}
+UNSUPPORTED = {
+    "statusCode": 415,
+    "code": "UNSUPPORTED_MEDIA_TYPE",
+    "message": "Request body must be sent as Content-Type: application/json",
+}
+BAD_REQUEST = {"statusCode": 400, "code": "BAD_REQUEST", "message": "Request body must be a JSON object"}
+
+
+def _route_path(route: str, job: dict[str, Any], interview: dict[str, Any]) -> str:
+    return {
+        "POST job": "/job-infos",
+        "PATCH job": f"/job-infos/{job['id']}",
+        "POST interview": f"/job-infos/{job['id']}/interviews",
+        "PATCH interview": f"/interviews/{interview['id']}",
+    }[route]
+
+
+def _form(body: dict[str, Any]) -> str:
+    return "&".join(f"{k}={v}" for k, v in body.items())
+
+
+# (content-type header or None for no header, how to encode the route's VALID body)
+MEDIA_TYPE_CASES: list[tuple[str | None, str]] = [
+    ("text/plain", "json"),
+    ("text/plain; charset=utf-8", "json"),
+    ("multipart/form-data", "json"),  # no boundary: Powertools raised ValueError -> 500
+    ("multipart/form-data; boundary=x", "multipart"),
+    ("application/x-www-form-urlencoded", "form"),  # Powertools would parse it as a form
+    (None, "json"),
+    ("application/jsonp", "json"),
+    ("application/merge-patch+json", "json"),
+    ("application/json; charset=latin-1", "json"),
+    ("", "json"),
+]
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES)
+@pytest.mark.parametrize(("content_type", "encoding"), MEDIA_TYPE_CASES)
+def test_a_body_that_is_not_json_is_415_and_changes_nothing(
+    api: ApiClient, event_sink: EventSink, clean_db: Engine, route: str, content_type: str | None, encoding: str
+) -> None:
+    job = api.create_job_info()
+    interview = api.create_interview(job["id"])
+    event_sink.drain()
+    before = snapshot(clean_db)
+    valid = VALID_BODY[route]
+    body = {
+        "json": json.dumps(valid),
+        "form": _form(valid),
+        "multipart": "".join(
+            f'--x\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in valid.items()
+        )
+        + "--x--\r\n",
+    }[encoding]
+    match = api.api.match(route.split()[0], _route_path(route, job, interview))
+    assert match is not None
+    headers = {} if content_type is None else {"content-type": content_type}
+    response = api.api.invoke(
+        match, _route_path(route, job, interview), headers=headers, body=body, claims={"sub": "alice", "fea": ALL}
+    )
+    assert response.status == 415, response.body
+    assert response.json() == UNSUPPORTED
+    assert snapshot(clean_db) == before
+    assert event_sink.drain() == []
+
+
+ALL = "u:unlimited_interviews"
+
+
+def _raw_event(api: ApiClient, route: str, path: str, body: str, *, base64_encoded: bool) -> dict[str, Any]:
+    match = api.api.match(route.split()[0], path)
+    assert match is not None
+    event = http_api_event(
+        match.route,
+        path=path,
+        path_parameters=match.path_parameters,
+        headers={"content-type": "application/json"},
+        body=body,
+        claims={"sub": "alice", "fea": ALL},
+    )
+    event["isBase64Encoded"] = base64_encoded
+    return event
+
+
+# Bodies API Gateway can hand over that are not UTF-8 JSON text.
+UNDECODABLE: list[tuple[str, bool]] = [
+    (base64.b64encode(b"\xff\xfe{}").decode(), True),  # base64 of bytes that are not UTF-8
+    (base64.b64encode(b'{"name": "caf\xe9"}').decode(), True),  # Latin-1 sent as if it were UTF-8
+    ("not base64 at all!", True),
+    ("[" * 50_000, False),  # nested too deep for the JSON parser
+]
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES)
+@pytest.mark.parametrize(("body", "base64_encoded"), UNDECODABLE)
+def test_an_undecodable_body_is_400_and_changes_nothing(
+    api: ApiClient, event_sink: EventSink, clean_db: Engine, route: str, body: str, base64_encoded: bool
+) -> None:
+    job = api.create_job_info()
+    interview = api.create_interview(job["id"])
+    event_sink.drain()
+    before = snapshot(clean_db)
+    path = _route_path(route, job, interview)
+    event = _raw_event(api, route, path, body, base64_encoded=base64_encoded)
+    match = api.api.match(route.split()[0], path)
+    assert match is not None
+    result = api.api.invoke_function(match.spec, event)
+    assert result["statusCode"] == 400, result
+    assert json.loads(result["body"]) == BAD_REQUEST
+    assert snapshot(clean_db) == before
+    assert event_sink.drain() == []
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES)
+def test_base64_encoded_utf8_json_with_charset_is_accepted(api: ApiClient, event_sink: EventSink, route: str) -> None:
+    # API Gateway may base64-encode a body; what counts is that the bytes are UTF-8 JSON.
+    job = api.create_job_info()
+    interview = api.create_interview(job["id"])
+    path = _route_path(route, job, interview)
+    body = base64.b64encode(json.dumps(VALID_BODY[route]).encode()).decode()
+    event = _raw_event(api, route, path, body, base64_encoded=True)
+    event["headers"]["content-type"] = "Application/JSON; charset=UTF-8"
+    match = api.api.match(route.split()[0], path)
+    assert match is not None
+    result = api.api.invoke_function(match.spec, event)
+    assert result["statusCode"] in (200, 201), result
+
+
+def test_a_body_on_get_or_delete_is_ignored(api: ApiClient) -> None:
+    # RFC 9110: such a body has no meaning; only POST and PATCH bodies are checked.
+    job = api.create_job_info()
+    assert api.get(f"/job-infos/{job['id']}", body="plain", headers={"content-type": "text/plain"}).status == 200
+    assert api.delete(f"/job-infos/{job['id']}", body="x", headers={"content-type": "text/plain"}).status == 204
+
+
+def test_reused_idempotency_key_is_422_with_the_common_fields(api: ApiClient, clean_db: Engine) -> None:
+    assert api.post("/job-infos", GOOD_JOB, headers={"idempotency-key": "k1"}).status == 201
+    before = snapshot(clean_db)
+    response = api.post("/job-infos", {**GOOD_JOB, "name": "Other"}, headers={"idempotency-key": "k1"})
+    assert response.status == 422
+    payload = response.json()
+    assert payload["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert payload["statusCode"] == 422
+    assert payload["detail"][0]["loc"] == ["header", "idempotency-key"]
     assert snapshot(clean_db) == before

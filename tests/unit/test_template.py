@@ -63,7 +63,7 @@ def test_http_api_uses_a_jwt_authorizer_from_parameters() -> None:
 
 
 def test_only_the_webhook_route_skips_the_jwt_authorizer() -> None:
-    public = {r.route_key for spec in functions().values() for r in spec.routes if not r.jwt}
+    public = {r.route_key for spec in functions().values() for r in spec.routes if not r.needs_jwt}
     assert public == PUBLIC_ROUTES
     [event] = load_template()["Resources"]["ClerkWebhookFunction"]["Properties"]["Events"].values()
     assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
@@ -367,3 +367,51 @@ def test_the_migration_waits_for_every_network_path_in_aurora_mode() -> None:
         )
     }
     assert referenced == needed
+
+
+def test_routes_declared_without_an_authorizer_skip_the_jwt_check(tmp_path: Path) -> None:
+    # SAM's per-route opt-out (e.g. a webhook signed by its sender): the dev gateway must honour it.
+    template = load_template()
+    public = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": "functions/",
+            "Handler": "webhook/app.lambda_handler",
+            "Events": {
+                "Api": {
+                    "Type": "HttpApi",
+                    "Properties": {
+                        "ApiId": {"Ref": "HttpApi"},
+                        "Method": "POST",
+                        "Path": "/webhooks/clerk",
+                        "Auth": {"Authorizer": "NONE"},
+                    },
+                }
+            },
+        },
+    }
+    template["Resources"]["WebhookFunction"] = public
+    path = tmp_path / "template.yaml"
+    path.write_text(json.dumps(template))  # JSON is YAML
+    specs = functions(path)
+    [webhook] = specs["WebhookFunction"].routes
+    assert not webhook.needs_jwt
+    routes = [r for spec in specs.values() for r in spec.routes]
+    assert all(r.needs_jwt for r in routes if r is not webhook and r.route_key not in PUBLIC_ROUTES)
+        r for spec in specs.values() for r in spec.routes if r is not webhook and r.route_key not in PUBLIC_ROUTES
+    ]
+    assert all(route.needs_jwt for route in others)
+
+
+def test_cors_is_read_from_the_http_api_with_parameter_defaults() -> None:
+    from jobprep_local.template import http_api_cors
+
+    cors = http_api_cors()
+    assert cors is not None
+    config = load_template()["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert cors.allow_origins == ("http://localhost:3000",)  # the CorsAllowOrigins default
+    assert list(cors.allow_methods) == config["AllowMethods"]
+    assert list(cors.allow_headers) == config["AllowHeaders"]
+    assert list(cors.expose_headers) == config["ExposeHeaders"]
+    assert cors.max_age == config["MaxAge"]
+    assert "if-none-match" in cors.allow_headers  # GETs answer it with 304

@@ -1,9 +1,12 @@
 """The Lambda handler around a resolver: structured logs with the request id as correlation id,
-EMF metrics, an X-Ray subsegment, and scheduled keep-warm pings that only check the pooled connection."""
+EMF metrics, an X-Ray subsegment, scheduled keep-warm pings that only check the pooled connection,
+and the body check (415/400) that must come before Powertools parses anything."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -11,6 +14,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobprep import snapstart  # noqa: F401 - registers the SnapStart restore hooks
+from jobprep.api import errors
+from jobprep.api.request import body_problem
 from jobprep.db import engine as db
 from jobprep.observability import logger, metrics, tracer
 
@@ -29,6 +34,20 @@ def entrypoint(app: APIGatewayHttpResolver) -> LambdaHandler:
         if is_keep_warm(event):
             db.ping()
             return {"warm": True}
+        problem = body_problem(event)
+        if problem is not None:
+            return _refusal(problem)
         return app.resolve(event, context)
 
     return cast(LambdaHandler, handler)
+
+
+def _refusal(status: HTTPStatus) -> dict[str, Any]:
+    """An HTTP API v2 response for a request refused before routing, in the common error shape."""
+    response = errors.unsupported_media_type() if status == HTTPStatus.UNSUPPORTED_MEDIA_TYPE else errors.bad_request()
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(response.body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }

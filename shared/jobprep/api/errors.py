@@ -1,4 +1,5 @@
-"""Domain errors -> HTTP statuses, here and only here. One error body shape for all of them."""
+"""Domain errors -> HTTP statuses, here and only here. One error body shape for all of them:
+`ErrorBody` ({statusCode, code, message}); a 422 adds the field-level `detail[]` Powertools uses."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from pydantic import Field
 
 from jobprep.errors import (
     DatabaseUnavailable,
@@ -21,6 +26,34 @@ from jobprep.errors import (
     Unauthenticated,
 )
 from jobprep.observability import logger
+from jobprep.schemas import ApiOutput
+
+
+class ErrorBody(ApiOutput):
+    """Every error this API's code answers with."""
+
+    status_code: int = Field(description="The HTTP status, repeated")
+    code: str = Field(description="Stable machine-readable reason", examples=["NOT_FOUND"])
+    message: str = Field(description="Human-readable explanation")
+
+
+class ErrorDetail(ApiOutput):
+    loc: list[str | int] = Field(description='Where the problem is, e.g. ["body", "name"]')
+    type: str = Field(description="Pydantic-style error type, e.g. string_too_long")
+    msg: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """422: the common fields plus one entry per invalid field (Powertools' `detail` shape)."""
+
+    detail: list[ErrorDetail]
+
+
+class GatewayErrorBody(ApiOutput):
+    """What API Gateway itself answers before any function runs (JWT authorizer, throttling)."""
+
+    message: str = Field(examples=["Unauthorized"])
+
 
 STATUS: dict[type[DomainError], HTTPStatus] = {
     Unauthenticated: HTTPStatus.UNAUTHORIZED,
@@ -33,6 +66,10 @@ STATUS: dict[type[DomainError], HTTPStatus] = {
     DatabaseUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
+BAD_REQUEST_MESSAGE = "Request body must be a JSON object"
+UNSUPPORTED_MEDIA_TYPE_MESSAGE = "Request body must be sent as Content-Type: application/json"
+VALIDATION_MESSAGE = "Request validation failed"
+
 # Validation errors that mean "the body is not a JSON object at all" (400), as opposed to
 # "this field is wrong" (422).
 _BODY_SHAPE_ERRORS = frozenset({"json_invalid", "missing", "model_type", "model_attributes_type", "dict_type"})
@@ -42,22 +79,36 @@ def json_response(status: HTTPStatus, body: Any, headers: dict[str, str] | None 
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
+def error_body(status: HTTPStatus, code: str, message: str) -> ErrorBody:
+    return ErrorBody(status_code=status.value, code=code, message=message)
+
+
 def error(status: HTTPStatus, code: str, message: str, headers: dict[str, str] | None = None) -> Response[Any]:
-    return json_response(status, {"statusCode": status.value, "code": code, "message": message}, headers)
+    return json_response(status, error_body(status, code, message).to_json(), headers)
 
 
-def _validation_body(detail: list[dict[str, Any]]) -> dict[str, Any]:
-    # The Powertools 422 shape, plus a human-readable msg per error.
-    return {"statusCode": HTTPStatus.UNPROCESSABLE_ENTITY.value, "detail": detail}
+def validation_error(detail: list[ErrorDetail], code: str = InvalidInput.code) -> Response[Any]:
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    body = ValidationErrorBody(status_code=status.value, code=code, message=VALIDATION_MESSAGE, detail=detail)
+    return json_response(status, body.to_json())
+
+
+def bad_request() -> Response[Any]:
+    return error(HTTPStatus.BAD_REQUEST, "BAD_REQUEST", BAD_REQUEST_MESSAGE)
+
+
+def unsupported_media_type() -> Response[Any]:
+    return error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", UNSUPPORTED_MEDIA_TYPE_MESSAGE)
 
 
 def on_domain_error(exc: DomainError) -> Response[Any]:
     # Most specific mapped class wins; an unmapped DomainError is our bug, so a 500.
     status = next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), HTTPStatus.INTERNAL_SERVER_ERROR)
     if isinstance(exc, InvalidInput):
-        return json_response(
-            status, _validation_body([{"loc": list(exc.loc), "type": exc.error_type, "msg": exc.message}])
-        )
+        return validation_error([ErrorDetail(loc=list(exc.loc), type=exc.error_type, msg=exc.message)])
+    if isinstance(exc, IdempotencyKeyReused):
+        detail = ErrorDetail(loc=["header", "idempotency-key"], type="idempotency_key_reused", msg=exc.message)
+        return validation_error([detail], exc.code)
     headers = None
     if isinstance(exc, RateLimited | DatabaseUnavailable):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
@@ -73,9 +124,19 @@ def on_request_validation(exc: RequestValidationError) -> Response[Any]:
         e["type"] == "json_invalid" or (tuple(e["loc"]) == ("body",) and e["type"] in _BODY_SHAPE_ERRORS)
         for e in errors
     ):
-        return error(HTTPStatus.BAD_REQUEST, "BAD_REQUEST", "Request body must be a JSON object")
-    detail = [{"loc": list(e["loc"]), "type": e["type"], "msg": e.get("msg", "")} for e in errors]
-    return json_response(HTTPStatus.UNPROCESSABLE_ENTITY, _validation_body(detail))
+        return bad_request()
+    return validation_error([ErrorDetail(loc=list(e["loc"]), type=e["type"], msg=e.get("msg", "")) for e in errors])
+
+
+def on_unsupported_content_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
+    # Normally answered before routing (jobprep.api.request.check_body); kept so Powertools' own
+    # content-type refusal has our shape too.
+    return unsupported_media_type()
+
+
+def on_recursion_error(_exc: RecursionError) -> Response[Any]:
+    # json.loads of a body nested thousands of levels deep: malformed input, not a server fault.
+    return bad_request()
 
 
 def on_route_not_found(_exc: NotFoundError) -> Response[Any]:

@@ -1,9 +1,14 @@
-"""What handlers read from a request: the caller, path ids, conditional and idempotency headers."""
+"""What handlers read from a request: the caller, path ids, conditional and idempotency headers;
+and the check that a request body is UTF-8 JSON before any route sees it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
-from typing import Annotated
+from email.message import Message
+from http import HTTPStatus
+from typing import Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -34,6 +39,7 @@ IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=KEY_MAX, pattern=r"^[\x20-\x7e]+$")
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1024)]
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=1024)]
 
 
 def parse_if_match(header: str | None) -> frozenset[int] | None:
@@ -41,3 +47,51 @@ def parse_if_match(header: str | None) -> frozenset[int] | None:
     if header is None or header.strip() == "*":
         return None
     return frozenset(int(v) for v in re.findall(r'(?:^|,)\s*"(\d{1,9})"', header))
+
+
+def if_none_match_hits(header: str | None, version: int) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/"3" matches our "3"; "*" matches
+    any current representation."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return str(version) in re.findall(r'(?:^|,)\s*(?:W/)?"(\d{1,9})"', header)
+
+
+_BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
+
+
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    # The stdlib's RFC 2045 parser: lower-cased type, parameters with quoting handled.
+    message = Message()
+    message["content-type"] = content_type
+    params = {k.lower(): v for k, v in message.get_params(failobj=[])[1:]}
+    return message.get_content_type(), params
+
+
+def body_problem(event: dict[str, Any]) -> HTTPStatus | None:
+    """415 for a body that is not declared as UTF-8 JSON, 400 for one that cannot be decoded.
+
+    Runs before routing and Powertools' validation, which would otherwise parse form and
+    multipart bodies as if this API accepted them. Only methods that carry a body here (POST,
+    PATCH) are checked: a body on GET or DELETE has no meaning (RFC 9110) and is ignored.
+    An accepted Content-Type is rewritten as plain `application/json`: media types are
+    case-insensitive, Powertools' own check is not."""
+    body = event.get("body")
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+    if not body or method not in _BODY_METHODS:
+        return None
+    headers: dict[str, Any] = event.get("headers") or {}
+    name = next((k for k in headers if str(k).lower() == "content-type"), "content-type")
+    media_type, params = _media_type(str(headers.get(name, "")))
+    # email.message answers text/plain for a missing or unparsable header: not JSON either way.
+    if media_type != "application/json" or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+            return HTTPStatus.BAD_REQUEST
+    headers[name] = "application/json"
+    return None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from jobprep.api import errors
 from jobprep.errors import DomainError
@@ -14,6 +17,8 @@ def make_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app.exception_handler(DomainError)(errors.on_domain_error)
     app.exception_handler(RequestValidationError)(errors.on_request_validation)
+    app.exception_handler(RequestUnsupportedContentType)(errors.on_unsupported_content_type)
+    app.exception_handler(RecursionError)(errors.on_recursion_error)
     app.exception_handler(NotFoundError)(errors.on_route_not_found)
     app.exception_handler(ServiceError)(errors.on_service_error)
     app.exception_handler(Exception)(errors.on_unexpected)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from jobprep.api.cursor import encode_cursor
 from jobprep.api.errors import json_response
+from jobprep.api.request import if_none_match_hits
 from jobprep.keyset import Position
 from jobprep.schemas import ApiOutput
 from jobprep.versioned import Created, Versioned
@@ -19,8 +20,10 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def resource(result: Versioned[Any]) -> Response[Any]:
-    """200 with the resource and its ETag."""
+def resource(result: Versioned[Any], if_none_match: str | None = None) -> Response[Any]:
+    """200 with the resource and its ETag; 304 with only the ETag when the client's copy is current."""
+    if if_none_match_hits(if_none_match, result.version):
+        return Response(status_code=HTTPStatus.NOT_MODIFIED, body=None, headers={"ETag": etag(result.version)})
     return json_response(HTTPStatus.OK, result.resource.to_json(), {"ETag": etag(result.version)})
 
 
