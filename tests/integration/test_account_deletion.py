@@ -4,7 +4,7 @@ removes every row of that user in one statement, emits UserDataDeleted, and noth
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -171,7 +171,7 @@ def _not_utf8() -> tuple[bytes, dict[str, str]]:
     return b'{"type":"user.deleted","data":{"id":"\xff"}}', headers
 
 
-BAD_DELIVERIES = {
+BAD_DELIVERIES: dict[str, Callable[[], tuple[bytes, dict[str, str]]]] = {
     "tampered body": _tampered,
     "wrong secret": lambda: signed(user_deleted("alice"), DEV_WEBHOOK_SECRET),
     "signature of another svix-id": _signed_for_another_message,
