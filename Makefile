@@ -30,21 +30,38 @@ help:
 	@echo "make deploy  sam build + sam deploy --config-env dev (make deploy ENV=prod); docs/deploy.md"
 	@echo "make bench   benchmarks (bench/)"
 
-# The dev venv uses exactly the layer's pinned versions (shared/requirements.txt).
-$(STAMP): pyproject.toml shared/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r shared/requirements.txt -e '.[dev]'
+# uv installs every environment from a lock, fast and with progress: the one on PATH, or a pinned
+# copy bootstrapped from the package index into .tools/uv.
+UV_VERSION := 0.13.9
+UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS)/uv/bin/uv)
+# Packages the Lambda runtime itself provides (boto3 and its closure): never in the layer.
+RUNTIME_PROVIDED := boto3 botocore s3transfer jmespath python-dateutil six urllib3
+
+$(TOOLS)/uv/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)/uv
+	$(TOOLS)/uv/bin/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
+
+# The dev venv: the layer's packages and the dev tools, exactly as uv.lock pins them.
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
 	touch $@
 
-# SAM CLI pins its own pydantic/boto3, so it lives in a separate venv.
-$(TOOLS_STAMP):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli>=1.120' 'cfn-lint>=1.20'
-	$(PYTHON) -m venv $(TOOLS)/checkov
-	$(TOOLS)/checkov/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+# SAM CLI, cfn-lint and checkov from hash-pinned requirements (tools/*.txt), each in its own venv.
+$(TOOLS_STAMP): tools/sam.txt tools/checkov.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS)
+	$(UV) pip install --python $(TOOLS)/bin/python --require-hashes -r tools/sam.txt
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS)/checkov
+	$(UV) pip install --python $(TOOLS)/checkov/bin/python --require-hashes -r tools/checkov.txt
 	touch $@
+
+# After changing dependencies in pyproject.toml or tools/*.in: relock everything, re-export the
+# layer's requirements with hashes. tests/unit/test_locks.py fails while any of them is stale.
+lock: | $(UV)
+	$(UV) lock
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt --quiet \
+		$(addprefix --no-emit-package ,$(RUNTIME_PROVIDED)) --output-file shared/requirements.txt
+	$(UV) pip compile --quiet --generate-hashes --python-version 3.11 tools/sam.in -o tools/sam.txt
+	$(UV) pip compile --quiet --generate-hashes --python-version 3.11 tools/checkov.in -o tools/checkov.txt
 
 # api-smart-diff (npm), pinned by its lock file, classifies OpenAPI changes as breaking or not.
 $(OPENAPI_DIFF_STAMP): $(OPENAPI_DIFF)/package.json $(OPENAPI_DIFF)/package-lock.json
@@ -112,7 +129,7 @@ examples-check: examples-build
 	cd $(EXAMPLE) && node --test build/test/
 
 test: $(STAMP) $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP) chromium lint validate openapi-breaking examples-check
-	SAM_BIN=$(abspath $(SAM)) $(BIN)/pytest
+	SAM_BIN=$(abspath $(SAM)) UV_BIN=$(abspath $(UV)) $(BIN)/pytest
 
 build: $(TOOLS_STAMP)
 	$(SAM) build
@@ -127,5 +144,5 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
-.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi openapi-breaking lint validate \
+.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi openapi-breaking lock lint validate \
 	examples-build examples-check test build deploy bench clean

@@ -33,7 +33,9 @@ CHILD = Path(__file__).with_name("_cold_child.py")
 PEER = Path(__file__).parent / "peer" / "app.py"
 PEER_KEY = "peer:CreateJobInfo"
 NO_BYTECODE_KEY = "CreateJobInfoFunction, layer without .pyc"
-PEER_PACKAGES = ("fastapi", "mangum")  # pinned to the versions in this venv
+PEER_PACKAGES = ("fastapi", "starlette", "mangum")  # pinned to the versions in this venv
+# What the Lambda runtime provides next to the layer (/var/runtime): boto3's closure, never in the layer.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 
 
 def workdir() -> Path:
@@ -44,22 +46,19 @@ def workdir() -> Path:
     return path
 
 
-def build_reference(target: Path, python313: str) -> Path:
-    """The pinned layer requirements plus the peer's FastAPI and Mangum, for Python 3.13 on this
-    machine, compiled by Python 3.13 the ordinary way."""
-    requirements = (PROJECT_ROOT / "shared" / "requirements.txt").read_text()
-    pins = [f"{name}=={metadata.version(name)}" for name in PEER_PACKAGES]
-    stamp = hashlib.sha256(f"{requirements}{pins}{python313}{layer.host_arch()}".encode()).hexdigest()
+def _install(target: Path, python313: str, arguments: list[str], stamp_text: str) -> Path:
+    """pip-installs wheels for Python 3.13 on this machine into `target`, compiled by Python 3.13
+    the ordinary way; reused while its inputs are the same."""
+    stamp = hashlib.sha256(f"{stamp_text}{python313}{layer.host_arch()}".encode()).hexdigest()
     if (target / ".stamp").is_file() and (target / ".stamp").read_text() == stamp:
         return target
     shutil.rmtree(target, ignore_errors=True)
     arch = layer.host_arch()
     platforms = [f"--platform={p}_{arch}" for p in ("manylinux2014", "manylinux_2_28", "manylinux_2_34")]
-    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target)]
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--no-deps", "--target", str(target)]
     wheels = [*platforms, "--implementation=cp", "--python-version=3.13", "--only-binary=:all:"]
-    requirements_file = str(PROJECT_ROOT / "shared" / "requirements.txt")
     for command in (
-        [*install, *wheels, "--requirement", requirements_file, *pins],
+        [*install, *wheels, *arguments],
         [python313, "-m", "compileall", "-q", "-j", "0", str(target)],
     ):
         done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
@@ -67,6 +66,26 @@ def build_reference(target: Path, python313: str) -> Path:
             raise RuntimeError(f"reference install failed: {command[:4]}\n{done.stderr[-3000:]}")
     (target / ".stamp").write_text(stamp)
     return target
+
+
+def build_reference(target: Path, python313: str) -> Path:
+    """The pinned, hash-checked layer requirements plus the peer's FastAPI, Starlette and Mangum."""
+    requirements = PROJECT_ROOT / "shared" / "requirements.txt"
+    _install(
+        target / "layer-deps",
+        python313,
+        ["--require-hashes", "--requirement", str(requirements)],
+        requirements.read_text(),
+    )
+    pins = [f"{name}=={metadata.version(name)}" for name in PEER_PACKAGES]
+    _install(target / "peer", python313, pins, str(pins))
+    return target
+
+
+def build_runtime(target: Path, python313: str) -> Path:
+    """boto3 and its closure, as the Lambda runtime ships them beside the layer."""
+    pins = [f"{name}=={metadata.version(name)}" for name in RUNTIME_PACKAGES]
+    return _install(target, python313, pins, str(pins))
 
 
 def _stats(samples: list[float]) -> dict[str, Any]:
@@ -114,27 +133,30 @@ def measure_cold(specs: dict[str, FunctionSpec], function_env: dict[str, str], r
     shutil.rmtree(without_pyc.parent, ignore_errors=True)
     shutil.copytree(opt_python, without_pyc, ignore=shutil.ignore_patterns("__pycache__"))
     print("  reference install for the floor and the peer (cached between runs)", flush=True)
-    reference = build_reference(work / "reference", python313)
+    built = build_reference(work / "reference", python313)
+    runtime = build_runtime(work / "runtime", python313)
+    reference = [built / "layer-deps", built / "peer", runtime]  # the floor: dependencies only
 
     child = _Child(python313, function_env)
     floors: dict[str, list[str]] = {}
     for logical_id, spec in specs.items():
         # warm-up run (the OS file cache), recording which third-party modules the handler loads
-        floors[logical_id] = child.run([opt_python], ["handler", str(spec.source_file)])["modules"]
-    child.run([reference, opt_python], ["handler", str(PEER)])
+        floors[logical_id] = child.run([opt_python, runtime], ["handler", str(spec.source_file)])["modules"]
+    child.run([*reference, opt_python], ["handler", str(PEER)])
     create = specs["CreateJobInfoFunction"].source_file
-    child.run([without_pyc], ["handler", str(create)])
+    child.run([without_pyc, runtime], ["handler", str(create)])
 
     samples: dict[str, dict[str, list[float]]] = {lid: {"ours": [], "floor": []} for lid in specs}
     peer: list[float] = []
     before: list[float] = []
     for _ in range(runs):  # interleaved, so drift in machine load hits every variant alike
         for logical_id, spec in specs.items():
-            samples[logical_id]["ours"].append(child.run([opt_python], ["handler", str(spec.source_file)])["seconds"])
-            floor = child.run([reference], ["modules"], json.dumps(floors[logical_id]))
+            ours = child.run([opt_python, runtime], ["handler", str(spec.source_file)])
+            samples[logical_id]["ours"].append(ours["seconds"])
+            floor = child.run(reference, ["modules"], json.dumps(floors[logical_id]))
             samples[logical_id]["floor"].append(floor["seconds"])
-        peer.append(child.run([reference, opt_python], ["handler", str(PEER)])["seconds"])
-        before.append(child.run([without_pyc], ["handler", str(create)])["seconds"])
+        peer.append(child.run([*reference, opt_python], ["handler", str(PEER)])["seconds"])
+        before.append(child.run([without_pyc, runtime], ["handler", str(create)])["seconds"])
 
     version = subprocess.run(
         [python313, "-c", "import platform; print(platform.python_version())"],

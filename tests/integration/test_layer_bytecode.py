@@ -80,7 +80,7 @@ def test_every_module_loads_from_hash_based_bytecode_after_sam_zip(tmp_path: Pat
     runtime = tmp_path / "var_runtime"
     runtime.mkdir()
     site = Path(importlib.util.find_spec("boto3").origin).parents[1]  # type: ignore[arg-type,union-attr]
-    for name in ("boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six.py"):
+    for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
         (runtime / name).symlink_to(site / name)
     env = {
         "PATH": "/usr/bin:/bin",

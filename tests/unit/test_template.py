@@ -3,7 +3,6 @@
 import json
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -150,21 +149,6 @@ def test_sample_api_events_match_their_route(event_file: Path) -> None:
     route = spec.routes[0]
     assert event["routeKey"] == route.route_key
     assert route.match(event["requestContext"]["http"]["method"], event["rawPath"]) == event.get("pathParameters", {})
-
-
-def _name(requirement: str) -> str:
-    return re.split(r"[\[<>=~!; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
-
-
-def test_layer_requirements_match_the_package_dependencies() -> None:
-    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
-    declared = {_name(r) for r in project["dependencies"]} - {"boto3"}  # the Lambda runtime provides boto3
-    layer = {
-        _name(line)
-        for line in (PROJECT_ROOT / "shared" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    assert layer == declared
 
 
 # --- deploy from zero -----------------------------------------------------------------------
