@@ -29,6 +29,7 @@ help:
 	@echo "make build   sam build (no Docker needed)"
 	@echo "make deploy  sam build + sam deploy --config-env dev (make deploy ENV=prod); docs/deploy.md"
 	@echo "make bench   benchmarks (bench/)"
+	@echo "make fuzz    long fuzzing runs (make test runs bounded ones)"
 
 # uv installs every environment from a lock, fast and with progress: the one on PATH, or a pinned
 # copy bootstrapped from the package index into .tools/uv.
@@ -97,6 +98,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared local functions tests $(if $(wildcard bench/*.py),bench)
+	$(BIN)/lint-imports
 
 validate: $(TOOLS_STAMP)
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
@@ -138,11 +140,18 @@ build: $(TOOLS_STAMP)
 deploy: build
 	$(SAM) deploy --config-env $(ENV)
 
+# Longer fuzzing than the bounded runs in `make test`: Hypothesis over every route, Schemathesis
+# (all checks and phases) against the dev server.
+fuzz: $(STAMP)
+	JOBPREP_FUZZ_EXAMPLES=600 JOBPREP_SCHEMATHESIS_EXAMPLES=40 $(BIN)/pytest -p no:cacheprovider --timeout 3600 \
+		tests/integration/test_fuzz.py tests/e2e/test_fuzz_api.py
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.duplicates
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
 .PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi openapi-breaking lock lint validate \
-	examples-build examples-check test build deploy bench clean
+	examples-build examples-check test build deploy fuzz bench clean

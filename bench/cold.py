@@ -46,7 +46,7 @@ def workdir() -> Path:
     return path
 
 
-def _install(target: Path, python313: str, arguments: list[str], stamp_text: str) -> Path:
+def _install(target: Path, python313: str, arguments: list[str], stamp_text: str, *, deps: bool = False) -> Path:
     """pip-installs wheels for Python 3.13 on this machine into `target`, compiled by Python 3.13
     the ordinary way; reused while its inputs are the same."""
     stamp = hashlib.sha256(f"{stamp_text}{python313}{layer.host_arch()}".encode()).hexdigest()
@@ -55,7 +55,9 @@ def _install(target: Path, python313: str, arguments: list[str], stamp_text: str
     shutil.rmtree(target, ignore_errors=True)
     arch = layer.host_arch()
     platforms = [f"--platform={p}_{arch}" for p in ("manylinux2014", "manylinux_2_28", "manylinux_2_34")]
-    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--no-deps", "--target", str(target)]
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target)]
+    if not deps:
+        install.append("--no-deps")
     wheels = [*platforms, "--implementation=cp", "--python-version=3.13", "--only-binary=:all:"]
     for command in (
         [*install, *wheels, *arguments],
@@ -78,7 +80,8 @@ def build_reference(target: Path, python313: str) -> Path:
         requirements.read_text(),
     )
     pins = [f"{name}=={metadata.version(name)}" for name in PEER_PACKAGES]
-    _install(target / "peer", python313, pins, str(pins))
+    # with their dependencies: on sys.path after the layer's, so shared packages come from there
+    _install(target / "peer", python313, pins, str(pins), deps=True)
     return target
 
 

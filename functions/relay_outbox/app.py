@@ -12,11 +12,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobprep import snapstart  # noqa: F401 - registers the SnapStart restore hooks
-from jobprep.events.relay import relay_pending
 from jobprep.events.wakeup import request_relay
 from jobprep.observability import logger, metrics, tracer
+from jobprep.relay import relay_pending
 
-# While anything is pending, run again this much later (rows in backoff or in their grace period).
+# While the relay still owes events (failed ones in backoff), run again this much later.
 RERUN_WHILE_PENDING_SECONDS = 60
 
 

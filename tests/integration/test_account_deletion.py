@@ -327,7 +327,7 @@ def test_dev_secret_and_local_api_route_have_no_jwt(local_api: LocalApi) -> None
 
 
 def test_relay_housekeeping_forgets_delivery_ids_after_the_retention(api: ApiClient, clean_db: Engine) -> None:
-    from jobprep.events.relay import relay_pending
+    from jobprep.relay import relay_pending
 
     old = signed(user_deleted("alice"), WEBHOOK_SECRET)
     recent = signed(user_deleted("bob"), WEBHOOK_SECRET)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections import Counter
 from typing import Any
@@ -17,7 +18,8 @@ from jobprep_local.template import PROJECT_ROOT, functions
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
 
-EXAMPLES_PER_ROUTE = 120
+# Bounded in `make test`; `make fuzz` runs many more (JOBPREP_FUZZ_EXAMPLES).
+EXAMPLES_PER_ROUTE = int(os.environ.get("JOBPREP_FUZZ_EXAMPLES", "60"))
 TALLY: Counter[str] = Counter()
 
 text_any = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)  # NUL and lone surrogates too

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from jobprep.events import publisher as events_module
-from jobprep.events.relay import relay_pending
+from jobprep.relay import relay_pending
 from jobprep_local.invoke import LocalApi
 from tests.alarms import custom_metric_alarms, emf_records
 from tests.conftest import EventSink

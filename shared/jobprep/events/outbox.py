@@ -27,6 +27,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     text,
     update,
@@ -172,11 +173,14 @@ def purge_sent(conn: Connection, older_than: timedelta) -> int:
 
 
 def pending_stats(conn: Connection) -> tuple[int, float]:
-    """How many events are pending and the age in seconds of the oldest one (0 when none)."""
+    """Events the relay still owes, and the age in seconds of the oldest (0 when none): failed ones
+    waiting out their backoff, and any past the inline publisher's grace period. A row within it
+    is not counted: most likely it was published and its deferred sent mark is on its way."""
+    grace = timedelta(seconds=get_settings().outbox_inline_grace_seconds)
     count, oldest = conn.execute(
         select(
             func.count(),
             func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
-        ).where(outbox.c.sent_at.is_(None))
+        ).where(outbox.c.sent_at.is_(None), or_(outbox.c.attempts > 0, outbox.c.created_at < func.now() - grace))
     ).one()
     return int(count), float(oldest)

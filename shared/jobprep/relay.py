@@ -1,5 +1,5 @@
-"""Scheduled outbox relay: publish what the inline publisher could not, then purge (sent
-events, expired Idempotency-Keys, old webhook delivery ids).
+"""Scheduled outbox relay: publish what the inline publisher could not, then purge (sent events,
+expired Idempotency-Keys, old webhook delivery ids).
 
 Rows are claimed with FOR UPDATE SKIP LOCKED, so overlapping relay runs (a slow run and
 the next minute's) never publish the same batch twice.
