@@ -82,7 +82,8 @@ class TlsServer:
         }
 
 
-def _self_signed(directory: Path, owner: tuple[int, int] | None) -> tuple[Path, Path]:
+def self_signed(directory: Path, owner: tuple[int, int] | None = None) -> tuple[Path, Path]:
+    """A throwaway certificate for localhost / 127.0.0.1 that can also serve as its own trust anchor."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -103,6 +104,7 @@ def _self_signed(directory: Path, owner: tuple[int, int] | None) -> tuple[Path, 
             x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "server.crt", directory / "server.key"
@@ -142,7 +144,7 @@ def tls_postgres(pg_bin: Path, settings: dict[str, str] | None = None) -> Iterat
         pwfile.write_text(password + "\n")
         if owner is not None:
             os.chown(pwfile, *owner)
-        cert, key = _self_signed(root, owner)
+        cert, key = self_signed(root, owner)
 
         def tool(*args: str) -> None:
             done = subprocess.run(

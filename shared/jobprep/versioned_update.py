@@ -9,7 +9,7 @@ nothing changes no version and writes no event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +34,8 @@ from sqlalchemy import (
     update,
 )
 
-from jobprep.errors import NotFound, PreconditionFailed
+from jobprep import unit_of_work
+from jobprep.errors import Contended, NotFound, PreconditionFailed
 from jobprep.events.outbox import EVENT_COLUMNS
 
 # A lost race (the row changed between the statement's snapshot and its update) is re-run:
@@ -93,3 +94,40 @@ def outcome(row: Row[Any] | None, if_match: Collection[int] | None) -> Row[Any] 
     if row.wanted:
         return None
     return row  # nothing to change
+
+
+class VersionedUpdate:
+    """One resource's updates: statement() per set of changed columns (built on first use) and
+    run() with the caller's id and the row's key."""
+
+    def __init__(
+        self, table: Table, current: Select[Any], columns: Sequence[str], key: str, event: Callable[[CTE], CTE]
+    ) -> None:
+        self.table, self.current, self.columns, self.key, self.event = table, current, columns, key, event
+        self._statements: dict[tuple[frozenset[str], bool], CompoundSelect[Any]] = {}
+
+    def __call__(
+        self, user_id: str, key: Any, changes: Mapping[str, Any], if_match: Collection[int] | None
+    ) -> Row[Any]:
+        shape = (frozenset(changes), if_match is not None)
+        stmt = self._statements.get(shape)
+        if stmt is None:
+            stmt = self._statements[shape] = statement(
+                self.table, self.current, self.columns, shape[0], shape[1], self.event
+            )
+        return run(stmt, {self.key: key, "owner_id": user_id}, changes, if_match)
+
+
+def run(
+    stmt: CompoundSelect[Any], keys: Mapping[str, Any], changes: Mapping[str, Any], if_match: Collection[int] | None
+) -> Row[Any]:
+    """Run an update built by statement() (`keys`: the caller's id and the row's): the row to
+    answer with; a lost race is run again. Raises NotFound, PreconditionFailed or Contended."""
+    params: dict[str, Any] = {**keys, **{f"new_{name}": value for name, value in changes.items()}}
+    if if_match is not None:
+        params["if_match"] = list(if_match)
+    for _ in range(ATTEMPTS):
+        row = outcome(unit_of_work.change(stmt, params), if_match)
+        if row is not None:
+            return row
+    raise Contended()

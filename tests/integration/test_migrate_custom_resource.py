@@ -6,8 +6,6 @@ Status, PhysicalResourceId, Reason and Data that CloudFormation would read."""
 from __future__ import annotations
 
 import copy
-import datetime
-import ipaddress
 import json
 import os
 import socket
@@ -19,13 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from bench.netpg import self_signed
 from jobprep.config import Settings
 from jobprep.db import engine as db
 from jobprep.db.engine import build_engine
@@ -41,29 +36,7 @@ class ResponseUrl:
     """HTTPS on 127.0.0.1 with a throwaway CA that the process trusts (SSL_CERT_FILE), like S3."""
 
     def __init__(self, tmp: Path) -> None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256())
-        )
-        self.cert_file = tmp / "ca.pem"
-        self.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file = tmp / "key.pem"
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
+        self.cert_file, key_file = self_signed(tmp)
         self.puts: list[dict[str, Any]] = []
         self.arrived = threading.Condition()
         received, arrived = self.puts, self.arrived

@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 
 from jobprep import cache_tags, create_once, rate_limit, unit_of_work, versioned_update
-from jobprep.errors import Contended
 from jobprep.events import outbox
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
@@ -197,24 +196,14 @@ def create(
     return create_once.retry_on_conflict(run)
 
 
-@cache
-def _update_statement(fields: frozenset[str], guarded: bool) -> Any:
-    return versioned_update.statement(
-        interviews, _GET, COLUMNS, fields, guarded, lambda updated: _event(updated, "InterviewUpdated")
-    )
+_update = versioned_update.VersionedUpdate(
+    interviews, _GET, COLUMNS, "interview_id", lambda updated: _event(updated, "InterviewUpdated")
+)
 
 
 def update(
     user_id: str, interview_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[InterviewRecord, bool]:
     """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
-    stmt = _update_statement(frozenset(changes), if_match is not None)
-    params: dict[str, Any] = {"interview_id": interview_id, "owner_id": user_id}
-    params.update({f"new_{name}": value for name, value in changes.items()})
-    if if_match is not None:
-        params["if_match"] = list(if_match)
-    for _ in range(versioned_update.ATTEMPTS):
-        row = versioned_update.outcome(unit_of_work.change(stmt, params), if_match)
-        if row is not None:
-            return InterviewRecord.of(row), bool(row.changed)
-    raise Contended()
+    row = _update(user_id, interview_id, changes, if_match)
+    return InterviewRecord.of(row), bool(row.changed)

@@ -12,7 +12,6 @@ from uuid import UUID
 from sqlalchemy import CTE, Row, Select, String, Uuid, bindparam, literal, select, true
 
 from jobprep import cache_tags, create_once, unit_of_work, versioned_update
-from jobprep.errors import Contended
 from jobprep.events import outbox
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
@@ -114,24 +113,14 @@ def create(user_id: str, values: Mapping[str, Any], once: Mapping[str, Any] | No
     return create_once.retry_on_conflict(run)
 
 
-@cache
-def _update_statement(fields: frozenset[str], guarded: bool) -> Any:
-    return versioned_update.statement(
-        job_infos, _GET, COLUMNS, fields, guarded, lambda updated: _event(updated, "JobInfoUpdated")
-    )
+_update = versioned_update.VersionedUpdate(
+    job_infos, _GET, COLUMNS, "job_info_id", lambda updated: _event(updated, "JobInfoUpdated")
+)
 
 
 def update(
     user_id: str, job_info_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[JobInfoRecord, bool]:
     """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
-    stmt = _update_statement(frozenset(changes), if_match is not None)
-    params: dict[str, Any] = {"job_info_id": job_info_id, "owner_id": user_id}
-    params.update({f"new_{name}": value for name, value in changes.items()})
-    if if_match is not None:
-        params["if_match"] = list(if_match)
-    for _ in range(versioned_update.ATTEMPTS):
-        row = versioned_update.outcome(unit_of_work.change(stmt, params), if_match)
-        if row is not None:
-            return JobInfoRecord.of(row), bool(row.changed)
-    raise Contended()
+    row = _update(user_id, job_info_id, changes, if_match)
+    return JobInfoRecord.of(row), bool(row.changed)
