@@ -245,3 +245,31 @@ def test_relay_emits_what_its_alarms_watch(
         ]
         assert values[0] > 0, f"{alarm.logical_id} would not see this run"
     assert report["oldest_pending_seconds"] > 0
+
+
+def test_sent_marks_ride_on_a_statement_built_once() -> None:
+    """The marks are added to a statement once, not per invocation: a new statement object would
+    make SQLAlchemy walk the whole statement for its cache key on every request. A statement built
+    per call takes its ridden copy with it."""
+    import gc
+    import uuid
+
+    from sqlalchemy import literal, select
+
+    from jobprep.events import receipts
+
+    statement = select(literal(1))
+    receipts.note_sent([uuid.uuid4()])
+    try:
+        first, second = receipts._ride_along(statement), receipts._ride_along(statement)
+        assert first is not None
+        assert second is not None
+        assert first[0] is second[0]
+        assert first[0] is not statement
+        assert "sent_receipts" in str(first[0])
+        held = len(receipts._ridden)
+        del statement, first, second
+        gc.collect()
+        assert len(receipts._ridden) == held - 1
+    finally:
+        settle_receipts()

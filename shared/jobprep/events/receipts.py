@@ -12,6 +12,7 @@ loss. bench/ measures how often that happens.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,10 @@ _MARK = mark_sent_statement(_PARAM).cte("sent_receipts")
 
 _lock = threading.Lock()
 _pending: set[UUID] = set()
+# Each statement with the marks added, built once: a new statement object would make SQLAlchemy
+# recompute its cache key (a walk of the whole statement) on every invocation. Weak keys, so a
+# statement built per call (a page query) takes its ridden copy with it.
+_ridden: weakref.WeakKeyDictionary[Executable, Executable] = weakref.WeakKeyDictionary()
 
 
 def note_sent(event_ids: Iterable[UUID]) -> None:
@@ -56,7 +61,11 @@ def _ride_along(statement: Executable) -> tuple[Executable, dict[str, Any], Call
     ids = pending()
     if not ids or not isinstance(statement, HasCTE):
         return None
-    return statement.add_cte(_MARK), {_PARAM: list(ids)}, lambda: _forget(ids)
+    with _lock:
+        ridden = _ridden.get(statement)
+        if ridden is None:
+            ridden = _ridden[statement] = statement.add_cte(_MARK)
+    return ridden, {_PARAM: list(ids)}, lambda: _forget(ids)
 
 
 db.add_rider(_ride_along)
