@@ -143,7 +143,7 @@ deploy: build
 # Longer fuzzing than the bounded runs in `make test`: Hypothesis over every route, Schemathesis
 # (all checks and phases) against the dev server.
 fuzz: $(STAMP)
-	JOBPREP_FUZZ_EXAMPLES=600 JOBPREP_SCHEMATHESIS_EXAMPLES=40 $(BIN)/pytest -p no:cacheprovider --timeout 3600 \
+	JOBPREP_FUZZ_EXAMPLES=600 JOBPREP_SCHEMATHESIS_EXAMPLES=40 $(BIN)/pytest -p no:cacheprovider -rP --timeout 3600 \
 		tests/integration/test_fuzz.py tests/e2e/test_fuzz_api.py
 
 bench: $(STAMP)
