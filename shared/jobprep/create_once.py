@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    Executable,
     Integer,
     PrimaryKeyConstraint,
     Row,
@@ -36,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
+from jobprep import unit_of_work
 from jobprep.db.metadata import metadata
 from jobprep.errors import IdempotencyKeyReused
 from jobprep.identity import USER_ID_MAX
@@ -131,13 +133,28 @@ def asked_columns() -> list[ColumnElement[Any]]:
 R = TypeVar("R")
 
 
-def retry_on_conflict(run: Callable[[], R]) -> R:
-    """A concurrent first request committed the same key (or the parent row went away) after
-    this statement's snapshot: run it once more, it then sees what happened."""
+def run(
+    statement: Executable,
+    params: Mapping[str, Any],
+    once: Mapping[str, Any] | None,
+    answer: Callable[[Row[Any], dict[str, Any] | None], R],
+) -> R:
+    """Run a creating statement (it answers exactly one row) with its event, and hand `answer`
+    the row and, when it replays `once`'s key (from params()), the first request's stored row.
+
+    A concurrent first request that committed the same key (or a parent row that went away)
+    after this statement's snapshot fails it with a unique or foreign-key violation: it is run
+    once more, and then sees what happened."""
+
+    def attempt() -> R:
+        row = unit_of_work.change(statement, {**params, **(once or {})})
+        assert row is not None  # a creating statement always answers one row
+        return answer(row, replay_of(row) if once is not None else None)
+
     try:
-        return run()
+        return attempt()
     except sa_exc.IntegrityError:
-        return run()
+        return attempt()
 
 
 def purge_expired(conn: Connection, older_than: timedelta) -> int:

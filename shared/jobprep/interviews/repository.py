@@ -177,13 +177,8 @@ def create(
     limit: Mapping[str, Any],
     once: Mapping[str, Any] | None,
 ) -> CreateResult:
-    stmt = _create_statement(frozenset(values), once is not None)
-    params = {**limit, **plan, "owner_id": user_id, "job_info_id": job_info_id, **values, **(once or {})}
-
-    def run() -> CreateResult:
-        row = unit_of_work.change(stmt, params)
-        assert row is not None  # the statement always answers one row
-        if once is not None and (replay := create_once.replay_of(row)) is not None:
+    def answer(row: Row[Any], replay: dict[str, Any] | None) -> CreateResult:
+        if replay is not None:
             return CreateResult(replay=replay)
         if not row.owned:
             return CreateResult(owned=False)
@@ -193,7 +188,12 @@ def create(
             return CreateResult(tokens_left=row.tokens_left)
         return CreateResult(record=InterviewRecord.of(row))
 
-    return create_once.retry_on_conflict(run)
+    return create_once.run(
+        _create_statement(frozenset(values), once is not None),
+        {**limit, **plan, "owner_id": user_id, "job_info_id": job_info_id, **values},
+        once,
+        answer,
+    )
 
 
 _update = versioned_update.VersionedUpdate(

@@ -100,17 +100,12 @@ class CreateResult:
 
 def create(user_id: str, values: Mapping[str, Any], once: Mapping[str, Any] | None) -> CreateResult:
     """Insert (with its event); with `once` (create_once.params) a replay creates nothing."""
+
+    def answer(row: Row[Any], replay: dict[str, Any] | None) -> CreateResult:
+        return CreateResult(None, replay) if replay is not None else CreateResult(JobInfoRecord.of(row), None)
+
     stmt = _create_statement(frozenset(values), once is not None)
-    params = {"owner_id": user_id, **values, **(once or {})}
-
-    def run() -> CreateResult:
-        row = unit_of_work.change(stmt, params)
-        assert row is not None  # the statement always answers one row
-        if once is not None and (replay := create_once.replay_of(row)) is not None:
-            return CreateResult(None, replay)
-        return CreateResult(JobInfoRecord.of(row), None)
-
-    return create_once.retry_on_conflict(run)
+    return create_once.run(stmt, {"owner_id": user_id, **values}, once, answer)
 
 
 _update = versioned_update.VersionedUpdate(
