@@ -42,6 +42,15 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop(key, None)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # After every fixture's teardown: a server still up now would outlive the run (an orphaned
+    # postgres holding its data folder). Stop it, and fail the run so the leak gets fixed.
+    left = pg.stop_leftovers()
+    if left:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nPostgreSQL servers left running by the run, now stopped: {[str(p) for p in left]}")
+
+
 @pytest.fixture(scope="session")
 def database() -> Iterator[Engine]:
     """A freshly created and migrated database; yields an admin engine on it (not the app's)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,52 @@ def embedded_pgdata() -> Path:
     return Path(tempfile.gettempdir()) / f"jobprep-pg-{digest}"
 
 
+# Data folders of every PostgreSQL this run starts, directly or through a dev server process.
+_started: list[Path] = []
+
+
+def will_start(pgdata: Path) -> Path:
+    """Remember a server's data folder, so the end of the run can check that it was stopped."""
+    _started.append(pgdata)
+    return pgdata
+
+
 def start_embedded(pgdata: Path) -> Any:
     """Stopped again when its last user goes: the fixture's cleanup(), or pgserver's atexit hook
-    when a run ends early, so no test run leaves a server behind."""
+    when a run ends early; stop_leftovers() is the net behind both."""
     import pgserver  # only needed when no DATABASE_URL is given
 
-    return pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
+    return pgserver.get_server(will_start(pgdata), cleanup_mode="stop")  # type: ignore[attr-defined]
+
+
+def _running_postmaster(pgdata: Path) -> int | None:
+    import psutil
+
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        alive = "postgres" in psutil.Process(pid).name()  # the file outlives a crash; pids get reused
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+    return pid if alive else None
+
+
+def stop_leftovers(pgdatas: list[Path] | None = None) -> list[Path]:
+    """Stop (fast shutdown) every server started by this run that is still up, e.g. behind a dev
+    server that had to be killed; returns their data folders."""
+    import psutil
+
+    left = []
+    for pgdata in dict.fromkeys(_started if pgdatas is None else pgdatas):
+        pid = _running_postmaster(pgdata)
+        if pid is None:
+            continue
+        left.append(pgdata)
+        try:
+            os.kill(pid, signal.SIGINT)
+            psutil.Process(pid).wait(30)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    return left
 
 
 def server_url() -> URL:

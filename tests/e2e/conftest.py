@@ -19,6 +19,7 @@ import pytest
 
 from jobprep_local.auth import DevKeys
 from jobprep_local.eventbus import free_port
+from tests import pg
 
 STARTUP_SECONDS = 90
 
@@ -89,6 +90,7 @@ class DevServer:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"server-{self.port}.log"
         data_dir.mkdir(parents=True, exist_ok=True)
+        pg.will_start(data_dir / "pgdata")  # the gateway's embedded PostgreSQL
         # As `make dev` runs: no test settings (CLERK_: the documented dev webhook secret applies).
         env = {
             k: v

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from jobprep_local.template import PROJECT_ROOT, http_api_cors
+from tests import pg
 from tests.e2e.conftest import DevServer
 from tests.e2e.test_dev_server import wait_for
 
@@ -201,6 +202,22 @@ def test_sigterm_and_sighup_stop_the_embedded_postgres(tmp_path: Path, signum: i
     _gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == []
     assert "job-prep API on" in server.log()
+
+
+def test_the_run_stops_a_postgres_left_behind(tmp_path: Path) -> None:
+    """The net under every server the suite starts (pytest_sessionfinish): a postgres whose owner
+    died without stopping it, as behind a dev server that had to be killed, is found and stopped."""
+    import pgserver
+
+    pgdata = tmp_path / "orphan"
+    pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]  # nobody will stop it
+    postgres = psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
+    assert postgres.is_running()
+
+    assert pg.stop_leftovers([pgdata, tmp_path / "never-started"]) == [pgdata]
+
+    assert not postgres.is_running()
+    assert pg.stop_leftovers([pgdata]) == []
 
 
 def test_the_dev_gateway_port_default_is_documented() -> None:
