@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL, Engine
 
@@ -41,8 +42,6 @@ def start_embedded(pgdata: Path) -> Any:
 
 
 def _running_postmaster(pgdata: Path) -> int | None:
-    import psutil
-
     try:
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
         alive = "postgres" in psutil.Process(pid).name()  # the file outlives a crash; pids get reused
@@ -54,8 +53,6 @@ def _running_postmaster(pgdata: Path) -> int | None:
 def stop_leftovers(pgdatas: list[Path] | None = None) -> list[Path]:
     """Stop (fast shutdown) every server started by this run that is still up, e.g. behind a dev
     server that had to be killed; returns their data folders."""
-    import psutil
-
     left = []
     for pgdata in dict.fromkeys(_started if pgdatas is None else pgdatas):
         pid = _running_postmaster(pgdata)

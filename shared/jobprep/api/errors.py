@@ -129,7 +129,7 @@ def on_request_validation(exc: RequestValidationError) -> Response[Any]:
 
 
 def on_unsupported_content_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
-    # Normally answered before routing (jobprep.api.request.check_body); kept so Powertools' own
+    # Normally answered before routing (jobprep.api.request.body_problem); kept so Powertools' own
     # content-type refusal has our shape too.
     return unsupported_media_type()
 

@@ -74,8 +74,8 @@ def body_problem(event: dict[str, Any]) -> HTTPStatus | None:
     """415 for a body that is not declared as UTF-8 JSON, 400 for one that cannot be decoded.
 
     Runs before routing and Powertools' validation, which would otherwise parse form and
-    multipart bodies as if this API accepted them. Only methods that carry a body here (POST,
-    PATCH) are checked: a body on GET or DELETE has no meaning (RFC 9110) and is ignored.
+    multipart bodies as if this API accepted them. Only methods that carry a body (POST,
+    PATCH, PUT) are checked: a body on GET or DELETE has no meaning (RFC 9110) and is ignored.
     An accepted Content-Type is rewritten as plain `application/json`: media types are
     case-insensitive, Powertools' own check is not."""
     body = event.get("body")
