@@ -20,11 +20,11 @@ help:
 	@echo "make dev     run the API locally on 127.0.0.1:$(PORT) (embedded PostgreSQL, local EventBridge)"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
 	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice"
-	@echo "make examples-check  type-check and test examples/nextjs-revalidate (npm ci, tsc, node --test)"
+	@echo "make examples-check  type-check and test examples/ (npm ci, tsc, node --test)"
 	@echo "make psql    psql on the dev database"
 	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
 	@echo "make test    lint, type-check, validate the template and run every test"
-	@echo "make openapi rewrite openapi.json from the code (the tests fail while they differ)"
+	@echo "make openapi rewrite openapi.json from the code, and the example client's types from it (the tests fail while they differ)"
 	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
 	@echo "make build   sam build (no Docker needed)"
 	@echo "make deploy  sam build + sam deploy --config-env dev (make deploy ENV=prod); docs/deploy.md"
@@ -88,8 +88,10 @@ psql: $(STAMP)
 reset-rate-limit:
 	@curl -fsS -X DELETE http://127.0.0.1:$(PORT)/_local/rate-limits/$(or $(USER_ID),alice) && echo
 
-openapi: $(STAMP)
+# The web app example's client types are generated from openapi.json too (tsc then shows what breaks).
+openapi: $(STAMP) examples/nextjs-api-client/node_modules/.package-lock.json
 	$(BIN)/python -m jobprep_local openapi --output openapi.json
+	cd examples/nextjs-api-client && npm run -s generate
 
 openapi-breaking: $(STAMP) $(OPENAPI_DIFF_STAMP)
 	$(BIN)/python -m jobprep_local openapi-breaking
@@ -111,24 +113,25 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the docs-page browser test will be skipped"
 
-# examples/nextjs-revalidate: type-checked against Next.js's own types and its handler tested with
-# Node's test runner, so the example cannot rot. npm ci only when the lock file changed.
-EXAMPLE := examples/nextjs-revalidate
-EXAMPLE_DEPS := $(EXAMPLE)/node_modules/.package-lock.json
+# examples/: the web app's side, type-checked against Next.js's (and Clerk's) own types and tested
+# with Node's test runner, so no example can rot. npm ci only when an example's lock file changed.
+# nextjs-revalidate: the revalidate route. nextjs-api-client: the server actions on a client typed
+# from openapi.json (its build fails while lib/api/schema.d.ts differs from what openapi.json gives).
+EXAMPLES := examples/nextjs-revalidate examples/nextjs-api-client
+EXAMPLE_DEPS := $(addsuffix /node_modules/.package-lock.json,$(EXAMPLES))
 
-$(EXAMPLE_DEPS): $(EXAMPLE)/package.json $(EXAMPLE)/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js >= 20.9 with npm to check $(EXAMPLE)" >&2; exit 1; }
-	cd $(EXAMPLE) && npm ci --no-audit --no-fund --loglevel=error
+examples/%/node_modules/.package-lock.json: examples/%/package.json examples/%/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js >= 20.9 with npm to check examples/$*" >&2; exit 1; }
+	cd examples/$* && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Node 20 cannot run TypeScript: compile the Next-free parts (lib, test, scripts) to build/.
+# Node 20 cannot run TypeScript: each example's `npm run build` compiles its Next-free parts to build/.
 examples-build: $(EXAMPLE_DEPS)
-	rm -rf $(EXAMPLE)/build
-	cd $(EXAMPLE) && node_modules/.bin/tsc -p tsconfig.test.json
+	@for example in $(EXAMPLES); do (cd $$example && npm run -s build) || exit 1; done
 
+# tsc --noEmit over everything (app/ included), then node --test build/test/ (e2e/ runs in pytest).
 examples-check: examples-build
-	cd $(EXAMPLE) && node_modules/.bin/tsc --noEmit
-	cd $(EXAMPLE) && node --test build/test/
+	@for example in $(EXAMPLES); do (cd $$example && npm run -s check) || exit 1; done
 
 test: $(STAMP) $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP) chromium lint validate openapi-breaking examples-check
 	SAM_BIN=$(abspath $(SAM)) UV_BIN=$(abspath $(UV)) $(BIN)/pytest
@@ -151,7 +154,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.duplicates
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
+	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache \
+		$(addsuffix /node_modules,$(EXAMPLES)) $(addsuffix /build,$(EXAMPLES))
 
 .PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi openapi-breaking lock lint validate \
 	examples-build examples-check test build deploy fuzz bench clean

@@ -265,8 +265,9 @@ def create_app(runtime: DevRuntime) -> Starlette:
         return JSONResponse({"status": "ok", "containers": runtime.pool.sizes()})
 
     async def unrouted(request: Request, _exc: Exception) -> Response:
-        # Starlette's `{path:path}` cannot match a path holding a newline (%0A); API Gateway still
-        # routes it, so such requests get the gateway's answer rather than Starlette's text 404.
+        # Starlette's `{path:path}` cannot match a path holding a newline (%0A), nor a method it does
+        # not list (TRACE, PROPFIND); API Gateway still looks for a route, so such requests get the
+        # gateway's 404 {"message":"Not Found"} rather than Starlette's text 404 / 405.
         return await gateway(request)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -282,7 +283,7 @@ def create_app(runtime: DevRuntime) -> Starlette:
             Route("/{path:path}", gateway, methods=methods),
         ],
         middleware=cors_middleware(http_api_cors()),
-        exception_handlers={404: unrouted},
+        exception_handlers={404: unrouted, 405: unrouted},
     )
 
 

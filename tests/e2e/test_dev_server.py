@@ -155,10 +155,27 @@ def test_requests_without_a_valid_token_are_401(dev_server: DevServer, authoriza
     assert httpx.get(f"{dev_server.base_url}/_local/events").json() == before
 
 
-def test_unknown_route_is_404_like_api_gateway(dev_server: DevServer) -> None:
-    response = dev_server.client("alice").get("/nope")
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/nope"),
+        ("GET", "/job-infos/"),  # an empty id
+        ("GET", "/job-infos/a/b"),  # an id holding a slash
+        ("PATCH", "/interviews/a/b"),
+        ("POST", "/job-infos/a/b/interviews"),
+        ("TRACE", "/job-infos"),  # a method no route has, even one Starlette does not list
+        ("PROPFIND", "/interviews/x"),
+    ],
+)
+@pytest.mark.parametrize("user", ["alice", None])
+def test_a_request_no_route_matches_gets_api_gateways_own_404(
+    dev_server: DevServer, method: str, path: str, user: str | None
+) -> None:
+    # API Gateway looks for a route before it runs the authorizer: no token still gets the 404.
+    response = dev_server.client(user).request(method, path)
     assert response.status_code == 404
-    assert response.json() == {"message": "Not Found"}
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"message": "Not Found"}  # declared: GatewayErrorBody, beside ErrorBody
 
 
 def test_scheduled_functions_fire(dev_server: DevServer) -> None:

@@ -55,8 +55,8 @@ def no_content(description: str) -> dict[int, OpenAPIResponse]:
     return {204: {"description": description, "content": {}}}
 
 
-# Every error status this API can answer with. 401, 429 and 503 can also come from API Gateway
-# itself (authorizer, throttling, Lambda unavailable) with its own {"message"} body.
+# Every error status this API can answer with. 401, 404, 429 and 503 can also come from API Gateway
+# itself (authorizer, no matching route, throttling, Lambda unavailable) with its own {"message"} body.
 _ERRORS: dict[int, OpenAPIResponse] = {
     304: {
         "description": "Not Modified: If-None-Match matches the current ETag (no body)",
@@ -69,7 +69,11 @@ _ERRORS: dict[int, OpenAPIResponse] = {
         "Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED)",
     ),
     403: json_body(ErrorBody, "Forbidden: the caller's plan allows no more interviews (PLAN_LIMIT)"),
-    404: json_body(ErrorBody, "Not Found: no such resource for this caller (NOT_FOUND)"),
+    404: json_body(
+        ErrorBody | GatewayErrorBody,
+        "Not Found: no such resource for this caller (NOT_FOUND), or no route matches the path (API Gateway's own "
+        '{"message":"Not Found"}, e.g. an id holding a slash)',
+    ),
     412: json_body(ErrorBody, "Precondition Failed: If-Match does not match the current ETag (PRECONDITION_FAILED)"),
     415: json_body(ErrorBody, "Unsupported Media Type: a body must be Content-Type: application/json"),
     422: json_body(

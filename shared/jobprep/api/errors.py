@@ -50,7 +50,7 @@ class ValidationErrorBody(ErrorBody):
 
 
 class GatewayErrorBody(ApiOutput):
-    """What API Gateway itself answers before any function runs (JWT authorizer, throttling)."""
+    """What API Gateway itself answers before any function runs (JWT authorizer, no matching route, throttling)."""
 
     message: str = Field(examples=["Unauthorized"])
 

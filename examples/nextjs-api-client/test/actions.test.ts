@@ -1,0 +1,156 @@
+// The actions without a server: what they send, and how they answer the responses the dev server
+// cannot produce on demand (API Gateway's throttling and 503, a database outage, a crash, no
+// network). e2e/ drives the same actions against `make dev` (tests/e2e/test_web_app_client.py).
+// Run: npm test (compiles to build/ first: Node 20 cannot strip TypeScript types).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { createActions, jobInfoPath } from "../lib/actions";
+import { createApiClient, type TokenGetter } from "../lib/api/client";
+import {
+  NO_PERMISSION_MESSAGE,
+  PLAN_LIMIT_MESSAGE,
+  RATE_LIMIT_MESSAGE,
+  UNAVAILABLE_MESSAGE,
+  UNEXPECTED_MESSAGE,
+} from "../lib/api/result";
+
+const BASE = "https://api.example.test/";
+const JOB = {
+  id: "6c0f1f7e-7a35-4c8e-9a57-0d6d1f1c2b3a",
+  name: "Acme",
+  title: null,
+  experienceLevel: "senior",
+  description: "Python",
+  createdAt: "2026-01-01T00:00:00Z",
+  updatedAt: "2026-01-01T00:00:00Z",
+};
+
+class Redirected extends Error {
+  constructor(readonly path: string) {
+    super(`NEXT_REDIRECT ${path}`);
+  }
+}
+
+// next/navigation's redirect throws; so does this one.
+function redirect(path: string): never {
+  throw new Redirected(path);
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+function setup(answer: (request: Request) => Response | Promise<Response>, getToken: TokenGetter = async () => "t0ken") {
+  const sent: Request[] = [];
+  const api = createApiClient({
+    baseUrl: BASE,
+    getToken,
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      sent.push(request);
+      return answer(request);
+    },
+  });
+  return { actions: createActions({ api, redirect }), sent };
+}
+
+describe("requests", () => {
+  it("carry the signed-in user's token, the typed path and the JSON body", async () => {
+    const { actions, sent } = setup(() => json(201, { ...JOB, id: "i-1", jobInfoId: JOB.id }));
+    const result = await actions.createInterview({ jobInfoId: JOB.id });
+    assert.deepEqual(result, { error: false, id: "i-1" });
+    const [request] = sent;
+    assert.equal(request?.method, "POST");
+    assert.equal(request?.url, `https://api.example.test/job-infos/${JOB.id}/interviews`);
+    assert.equal(request?.headers.get("authorization"), "Bearer t0ken");
+    assert.equal(request?.headers.get("content-type"), "application/json");
+    assert.deepEqual(await request?.json(), {});
+  });
+
+  it("ask for a fresh token on every call (Clerk's expire after a minute)", async () => {
+    let n = 0;
+    const { actions, sent } = setup(() => json(200, JOB), async () => `token-${++n}`);
+    await actions.getJobInfo(JOB.id);
+    await actions.getJobInfo(JOB.id);
+    assert.deepEqual(
+      sent.map((r) => r.headers.get("authorization")),
+      ["Bearer token-1", "Bearer token-2"],
+    );
+  });
+
+  it("are not sent when nobody is signed in", async () => {
+    const { actions, sent } = setup(() => json(200, JOB), async () => null);
+    assert.deepEqual(await actions.getJobInfo(JOB.id), { error: true, message: NO_PERMISSION_MESSAGE, status: 401 });
+    assert.deepEqual(await actions.createJobInfo({ name: "n", experienceLevel: "junior", description: "d" }), {
+      error: true,
+      message: NO_PERMISSION_MESSAGE,
+      status: 401,
+    });
+    assert.equal(sent.length, 0);
+  });
+
+  it("encode an id so it stays one path segment", async () => {
+    const { actions, sent } = setup(() => json(404, { message: "Not Found" }));
+    await actions.getInterview("a/b?c");
+    assert.equal(sent[0]?.url, "https://api.example.test/interviews/a%2Fb%3Fc");
+  });
+});
+
+describe("createJobInfo / updateJobInfo", () => {
+  it("redirect to the job info's page once saved, as the original does", async () => {
+    const { actions } = setup(() => json(200, JOB));
+    await assert.rejects(actions.updateJobInfo(JOB.id, { title: "Lead" }), (error: unknown) => {
+      assert.ok(error instanceof Redirected);
+      assert.equal(error.path, jobInfoPath(JOB.id));
+      return true;
+    });
+  });
+});
+
+describe("failures, as the original app's pages expect them", () => {
+  for (const [name, response, message] of [
+    ["our plan limit", json(403, { statusCode: 403, code: "PLAN_LIMIT", message: "m" }), PLAN_LIMIT_MESSAGE],
+    [
+      "our rate limit",
+      json(429, { statusCode: 429, code: "RATE_LIMIT", message: "m" }, { "retry-after": "3600" }),
+      RATE_LIMIT_MESSAGE,
+    ],
+    ["API Gateway's throttling", json(429, { message: "Too Many Requests" }), RATE_LIMIT_MESSAGE],
+    ["API Gateway's authorizer", json(401, { message: "Unauthorized" }), NO_PERMISSION_MESSAGE],
+    ["API Gateway's no-route 404", json(404, { message: "Not Found" }), NO_PERMISSION_MESSAGE],
+    [
+      "the database unreachable",
+      json(503, { statusCode: 503, code: "SERVICE_UNAVAILABLE", message: "m" }, { "retry-after": "5" }),
+      UNAVAILABLE_MESSAGE,
+    ],
+    ["API Gateway's 503", json(503, { message: "Service Unavailable" }), UNAVAILABLE_MESSAGE],
+    [
+      "a conflict, in the API's own words",
+      json(409, { statusCode: 409, code: "INTERVIEW_NOT_COMPLETED", message: "Interview has not been completed yet" }),
+      "Interview has not been completed yet",
+    ],
+    ["a crash (no detail reaches the user)", new Response("Traceback: SELECT ...", { status: 500 }), UNEXPECTED_MESSAGE],
+    ["an undeclared body", json(400, { detail: "?" }), UNEXPECTED_MESSAGE],
+  ] as const) {
+    it(`${name} -> ${message}`, async () => {
+      const { actions } = setup(() => response.clone());
+      const result = await actions.createInterview({ jobInfoId: JOB.id });
+      assert.deepEqual(result, { error: true, message, status: response.status });
+    });
+  }
+
+  it("the API unreachable -> status 0", async () => {
+    const { actions } = setup(() => {
+      throw new TypeError("fetch failed");
+    });
+    assert.deepEqual(await actions.listJobInfos(), { error: true, message: UNAVAILABLE_MESSAGE, status: 0 });
+  });
+
+  it("a bug in the app is not turned into a message", async () => {
+    const { actions } = setup(() => {
+      throw new RangeError("a bug");
+    });
+    await assert.rejects(actions.listJobInfos(), RangeError);
+  });
+});
