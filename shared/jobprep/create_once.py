@@ -28,7 +28,6 @@ from sqlalchemy import (
     Row,
     String,
     Table,
-    bindparam,
     exists,
     func,
     literal,
@@ -38,6 +37,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jobprep import unit_of_work
+from jobprep.binds import IDEMPOTENCY_KEY, OPERATION, OWNER, REQUEST_HASH
 from jobprep.db.metadata import metadata
 from jobprep.errors import IdempotencyKeyReused
 from jobprep.identity import USER_ID_MAX
@@ -66,10 +66,10 @@ def request_fingerprint(operation: str, payload: Any) -> str:
 
 def params(user_id: str, key: str, operation: str, payload: Any) -> dict[str, Any]:
     return {
-        "owner_id": user_id,
-        "idempotency_key": key,
-        "operation": operation,
-        "request_hash": request_fingerprint(operation, payload),
+        OWNER.key: user_id,
+        IDEMPOTENCY_KEY.key: key,
+        OPERATION.key: operation,
+        REQUEST_HASH.key: request_fingerprint(operation, payload),
     }
 
 
@@ -81,8 +81,8 @@ def prior() -> CTE:
             idempotency_keys.c.response.label("prior_response"),
         )
         .where(
-            idempotency_keys.c.user_id == bindparam("owner_id", type_=String),
-            idempotency_keys.c.key == bindparam("idempotency_key", type_=String),
+            idempotency_keys.c.user_id == OWNER,
+            idempotency_keys.c.key == IDEMPOTENCY_KEY,
         )
         .cte("prior")
     )
@@ -100,10 +100,10 @@ def stored(created: CTE) -> CTE:
         .from_select(
             ["user_id", "key", "operation", "request_hash", "status_code", "response"],
             select(
-                bindparam("owner_id", type_=String),
-                bindparam("idempotency_key", type_=String),
-                bindparam("operation", type_=String),
-                bindparam("request_hash", type_=String),
+                OWNER,
+                IDEMPOTENCY_KEY,
+                OPERATION,
+                REQUEST_HASH,
                 literal(201),
                 func.to_jsonb(created.table_valued()),
             ),
@@ -125,8 +125,8 @@ def replay_of(row: Row[Any]) -> dict[str, Any] | None:
 def asked_columns() -> list[ColumnElement[Any]]:
     """Echo the operation and fingerprint asked for, to compare with the prior record's."""
     return [
-        bindparam("operation", type_=String).label("operation_asked"),
-        bindparam("request_hash", type_=String).label("request_hash_asked"),
+        OPERATION.label("operation_asked"),
+        REQUEST_HASH.label("request_hash_asked"),
     ]
 
 

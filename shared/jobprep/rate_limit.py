@@ -20,12 +20,12 @@ from sqlalchemy import (
     Select,
     String,
     Table,
-    bindparam,
     func,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
 
+from jobprep.binds import BUCKET, CAPACITY, OWNER, PER_SECOND
 from jobprep.db.metadata import metadata
 from jobprep.identity import USER_ID_MAX
 
@@ -40,20 +40,16 @@ rate_limit_buckets = Table(
 )
 
 _b = rate_limit_buckets.c
-_OWNER = bindparam("owner_id", type_=String)
-_BUCKET = bindparam("bucket", type_=String)
-_CAPACITY = bindparam("capacity", type_=Float)
-_PER_SECOND = bindparam("per_second", type_=Float)
 
 # GREATEST(0, ...): a transaction that started earlier (older now()) than the last refill must
 # not see negative elapsed time and drain the bucket.
 _REFILLED = func.least(
-    _CAPACITY, _b.tokens + func.greatest(0, func.extract("epoch", func.now() - _b.refilled_at)) * _PER_SECOND
+    CAPACITY, _b.tokens + func.greatest(0, func.extract("epoch", func.now() - _b.refilled_at)) * PER_SECOND
 )
 
 
 def params(user_id: str, bucket: str, *, capacity: int, refill_per_day: float) -> dict[str, Any]:
-    return {"owner_id": user_id, "bucket": bucket, "capacity": capacity, "per_second": refill_per_day / 86_400}
+    return {OWNER.key: user_id, BUCKET.key: bucket, CAPACITY.key: capacity, PER_SECOND.key: refill_per_day / 86_400}
 
 
 def take(gate: Select[Any]) -> CTE:
@@ -63,7 +59,7 @@ def take(gate: Select[Any]) -> CTE:
         insert(rate_limit_buckets)
         .from_select(
             ["user_id", "bucket", "tokens", "refilled_at"],
-            gate.with_only_columns(_OWNER, _BUCKET, _CAPACITY - 1, func.now(), maintain_column_froms=True),
+            gate.with_only_columns(OWNER, BUCKET, CAPACITY - 1, func.now(), maintain_column_froms=True),
         )
         .on_conflict_do_update(
             index_elements=[_b.user_id, _b.bucket],
@@ -77,7 +73,7 @@ def take(gate: Select[Any]) -> CTE:
 
 def tokens_left() -> ColumnElement[Any]:
     """The bucket as this statement found it (NULL: never used), for Retry-After."""
-    return select(_REFILLED).where(_b.user_id == _OWNER, _b.bucket == _BUCKET).scalar_subquery()
+    return select(_REFILLED).where(_b.user_id == OWNER, _b.bucket == BUCKET).scalar_subquery()
 
 
 def retry_after_seconds(tokens: float, refill_per_day: float) -> int:

@@ -13,16 +13,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     CTE,
-    Column,
+    BindParameter,
     CompoundSelect,
-    Integer,
     Row,
     Select,
     Table,
     any_,
-    bindparam,
     exists,
     func,
     literal,
@@ -35,16 +32,13 @@ from sqlalchemy import (
 )
 
 from jobprep import unit_of_work
+from jobprep.binds import IF_MATCH, OWNER, new_value_of
 from jobprep.errors import Contended, NotFound, PreconditionFailed
 from jobprep.events.outbox import EVENT_COLUMNS
 
 # A lost race (the row changed between the statement's snapshot and its update) is re-run:
 # the second run sees the new version and answers 412 or "nothing to change".
 ATTEMPTS = 3
-
-
-def new_value(name: str, column: Column[Any]) -> Any:
-    return bindparam(f"new_{name}", type_=column.type)
 
 
 def statement(
@@ -58,15 +52,15 @@ def statement(
     """`current` selects the caller's row (ownership applied) with `columns`, which include id
     and version; `changed` are the columns set from bind parameters ``new_<name>``."""
     cur = current.cte("current")
-    differs = [table.c[n].is_distinct_from(new_value(n, table.c[n])) for n in sorted(changed)]
+    differs = [table.c[n].is_distinct_from(new_value_of(table.c[n])) for n in sorted(changed)]
     conditions = [table.c.id == select(cur.c.id).scalar_subquery(), or_(*differs)]
     if guarded:  # = ANY(array): one statement for any number of ETags in If-Match
-        conditions.append(table.c.version == any_(bindparam("if_match", type_=ARRAY(Integer))))
-    values: dict[str, Any] = {n: new_value(n, table.c[n]) for n in sorted(changed)}
+        conditions.append(table.c.version == any_(IF_MATCH))
+    values: dict[str, Any] = {n: new_value_of(table.c[n]) for n in sorted(changed)}
     values.update(version=table.c.version + 1, updated_at=func.now())
     upd = update(table).where(*conditions).values(values).returning(*(table.c[c] for c in columns)).cte("updated")
     ev = event(upd)
-    wanted = or_(*(cur.c[n].is_distinct_from(new_value(n, table.c[n])) for n in sorted(changed)))
+    wanted = or_(*(cur.c[n].is_distinct_from(new_value_of(table.c[n])) for n in sorted(changed)))
     return union_all(
         select(
             *(upd.c[c] for c in columns),
@@ -101,7 +95,12 @@ class VersionedUpdate:
     run() with the caller's id and the row's key."""
 
     def __init__(
-        self, table: Table, current: Select[Any], columns: Sequence[str], key: str, event: Callable[[CTE], CTE]
+        self,
+        table: Table,
+        current: Select[Any],
+        columns: Sequence[str],
+        key: BindParameter[Any],
+        event: Callable[[CTE], CTE],
     ) -> None:
         self.table, self.current, self.columns, self.key, self.event = table, current, columns, key, event
         self._statements: dict[tuple[frozenset[str], bool], CompoundSelect[Any]] = {}
@@ -115,7 +114,8 @@ class VersionedUpdate:
             stmt = self._statements[shape] = statement(
                 self.table, self.current, self.columns, shape[0], shape[1], self.event
             )
-        return run(stmt, {self.key: key, "owner_id": user_id}, changes, if_match)
+        new_values = {new_value_of(self.table.c[name]).key: value for name, value in changes.items()}
+        return run(stmt, {self.key.key: key, OWNER.key: user_id}, new_values, if_match)
 
 
 def run(
@@ -123,9 +123,9 @@ def run(
 ) -> Row[Any]:
     """Run an update built by statement() (`keys`: the caller's id and the row's): the row to
     answer with; a lost race is run again. Raises NotFound, PreconditionFailed or Contended."""
-    params: dict[str, Any] = {**keys, **{f"new_{name}": value for name, value in changes.items()}}
+    params: dict[str, Any] = {**keys, **changes}
     if if_match is not None:
-        params["if_match"] = list(if_match)
+        params[IF_MATCH.key] = list(if_match)
     for _ in range(ATTEMPTS):
         row = outcome(unit_of_work.change(stmt, params), if_match)
         if row is not None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import CTE, Column, Connection, DateTime, String, Table, bindparam, func, select
+from sqlalchemy import CTE, Column, Connection, DateTime, String, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE
 from jobprep.db.metadata import metadata
 
 DELIVERY_ID_MAX = 255  # Svix ids are "msg_" + a 27-character KSUID
@@ -35,7 +36,7 @@ def record() -> CTE:
         insert(webhook_deliveries)
         .from_select(
             ["id", "event_type"],
-            select(bindparam("delivery_id", type_=String), bindparam("delivery_type", type_=String)),
+            select(DELIVERY_ID, DELIVERY_TYPE),
         )
         .on_conflict_do_nothing(index_elements=[webhook_deliveries.c.id])
         .returning(webhook_deliveries.c.id)

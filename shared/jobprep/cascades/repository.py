@@ -9,15 +9,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    ARRAY,
     CTE,
-    Integer,
     ScalarSelect,
     Select,
-    String,
-    Uuid,
     any_,
-    bindparam,
     case,
     exists,
     func,
@@ -29,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 
 from jobprep import cache_tags, unit_of_work, webhook_deliveries
+from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, EVENT_ID, IF_MATCH, JOB_INFO_ID, OWNER
 from jobprep.create_once import idempotency_keys
 from jobprep.errors import Contended, NotFound, PreconditionFailed
 from jobprep.events import outbox
@@ -38,7 +34,6 @@ from jobprep.job_infos.repository import SOURCE as JOB_INFOS_SOURCE
 from jobprep.job_infos.tables import job_infos
 from jobprep.rate_limit import rate_limit_buckets
 
-_OWNER = bindparam("owner_id", type_=String)
 ATTEMPTS = 3
 
 
@@ -46,7 +41,7 @@ ATTEMPTS = 3
 def _delete_job_info_statement(guarded: bool) -> Select[Any]:
     current = (
         select(job_infos.c.id, job_infos.c.version)
-        .where(job_infos.c.id == bindparam("job_info_id", type_=Uuid), job_infos.c.user_id == _OWNER)
+        .where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
         .cte("current")
     )
     # The statement's snapshot: the interviews ON DELETE CASCADE is about to remove.
@@ -54,10 +49,10 @@ def _delete_job_info_statement(guarded: bool) -> Select[Any]:
     cascaded_cte = cascaded.cte("cascaded")
     conditions = [job_infos.c.id == select(current.c.id).scalar_subquery()]
     if guarded:
-        conditions.append(job_infos.c.version == any_(bindparam("if_match", type_=ARRAY(Integer))))
+        conditions.append(job_infos.c.version == any_(IF_MATCH))
     deleted = job_infos.delete().where(*conditions).returning(job_infos.c.id).cte("deleted")
     own = cache_tags.as_json(
-        [*cache_tags.job_info_tags(deleted.c.id, _OWNER), cache_tags.interviews_of_job_info(deleted.c.id)]
+        [*cache_tags.job_info_tags(deleted.c.id, OWNER), cache_tags.interviews_of_job_info(deleted.c.id)]
     )
     children = case(
         (
@@ -73,7 +68,7 @@ def _delete_job_info_statement(guarded: bool) -> Select[Any]:
         source=JOB_INFOS_SOURCE,
         detail_type="JobInfoDeleted",
         resource_id=deleted.c.id,
-        user_id=_OWNER,
+        user_id=OWNER,
         tags=own.op("||", return_type=JSONB)(children),
     )
     return select(
@@ -86,9 +81,9 @@ def _delete_job_info_statement(guarded: bool) -> Select[Any]:
 def delete_job_info(user_id: str, job_info_id: UUID, if_match: Collection[int] | None) -> None:
     """Raises NotFound (missing or not the caller's) or PreconditionFailed (stale If-Match)."""
     stmt = _delete_job_info_statement(if_match is not None)
-    params: dict[str, Any] = {"job_info_id": job_info_id, "owner_id": user_id}
+    params: dict[str, Any] = {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id}
     if if_match is not None:
-        params["if_match"] = list(if_match)
+        params[IF_MATCH.key] = list(if_match)
     for _ in range(ATTEMPTS):
         row = unit_of_work.change(stmt, params)
         if row is None:
@@ -108,7 +103,6 @@ USER_DATA_DELETED = "UserDataDeleted"
 # Tags per UserDataDeleted event: at most ~58 bytes each, so one event stays under 24 KB and a
 # relay batch of 10 under PutEvents' 256 KB. A larger account gets several events.
 TAGS_PER_EVENT = 400
-_EVENT_ID = bindparam("event_id", type_=Uuid)
 
 
 @dataclass(frozen=True)
@@ -131,7 +125,7 @@ def _delete_user_data_statement() -> Select[Any]:
     first_delivery = exists(select(recorded.c.id))
     deleted = (
         job_infos.delete()
-        .where(job_infos.c.user_id == _OWNER, first_delivery)
+        .where(job_infos.c.user_id == OWNER, first_delivery)
         .returning(job_infos.c.id)
         .cte("deleted_job_infos")
     )
@@ -139,13 +133,13 @@ def _delete_user_data_statement() -> Select[Any]:
     cascaded = select(interviews.c.id).where(interviews.c.job_info_id.in_(select(deleted.c.id))).cte("cascaded")
     keys = (
         idempotency_keys.delete()
-        .where(idempotency_keys.c.user_id == _OWNER, first_delivery)
+        .where(idempotency_keys.c.user_id == OWNER, first_delivery)
         .returning(idempotency_keys.c.key)
         .cte("deleted_keys")
     )
     buckets = (
         rate_limit_buckets.delete()
-        .where(rate_limit_buckets.c.user_id == _OWNER, first_delivery)
+        .where(rate_limit_buckets.c.user_id == OWNER, first_delivery)
         .returning(rate_limit_buckets.c.bucket)
         .cte("deleted_buckets")
     )
@@ -153,7 +147,7 @@ def _delete_user_data_statement() -> Select[Any]:
     any_job_info, any_interview = exists(select(deleted.c.id)), exists(select(cascaded.c.id))
     tags = union_all(
         select(literal(0).label("ord"), cache_tags.job_infos_global().label("tag")).where(any_job_info),
-        select(literal(1), cache_tags.job_infos_of_user(_OWNER)).where(any_job_info),
+        select(literal(1), cache_tags.job_infos_of_user(OWNER)).where(any_job_info),
         select(literal(2), cache_tags.job_info(deleted.c.id)),
         select(literal(3), cache_tags.interviews_of_job_info(deleted.c.id)),
         select(literal(4), cache_tags.interviews_global()).where(any_interview),
@@ -165,7 +159,7 @@ def _delete_user_data_statement() -> Select[Any]:
     # others get ids of their own and are published right after by delete_user_data.
     parts = (
         select(
-            case((numbered.c.part == 0, _EVENT_ID), else_=func.gen_random_uuid()).label("event_id"),
+            case((numbered.c.part == 0, EVENT_ID), else_=func.gen_random_uuid()).label("event_id"),
             func.jsonb_agg(aggregate_order_by(numbered.c.tag, numbered.c.n)).label("tags"),
         )
         .group_by(numbered.c.part)
@@ -175,17 +169,17 @@ def _delete_user_data_statement() -> Select[Any]:
         parts,
         source=USERS_SOURCE,
         detail_type=USER_DATA_DELETED,
-        resource_id=_OWNER,
-        user_id=_OWNER,
+        resource_id=OWNER,
+        user_id=OWNER,
         tags=parts.c.tags,
         event_id=parts.c.event_id,
     )
     first_event = [
-        select(event.c[c]).where(event.c.event_id == _EVENT_ID).scalar_subquery().label(c) for c in outbox.EVENT_COLUMNS
+        select(event.c[c]).where(event.c.event_id == EVENT_ID).scalar_subquery().label(c) for c in outbox.EVENT_COLUMNS
     ]
     more_events = (
         select(func.jsonb_agg(func.jsonb_build_object("id", event.c.event_id, "detail", event.c.event_detail)))
-        .where(event.c.event_id != _EVENT_ID)
+        .where(event.c.event_id != EVENT_ID)
         .scalar_subquery()
     )
     # No FROM: always exactly one row, also for a repeated delivery.
@@ -204,7 +198,7 @@ def _delete_user_data_statement() -> Select[Any]:
 def delete_user_data(user_id: str, delivery_id: str, delivery_type: str) -> DeletedUserData:
     """Every row of the user (job infos and, by cascade, their interviews; Idempotency-Keys;
     rate-limit buckets), the UserDataDeleted event(s) and the delivery's record: one statement."""
-    params = {"owner_id": user_id, "delivery_id": delivery_id, "delivery_type": delivery_type}
+    params = {OWNER.key: user_id, DELIVERY_ID.key: delivery_id, DELIVERY_TYPE.key: delivery_type}
     row = unit_of_work.change(_delete_user_data_statement(), params)
     assert row is not None  # a statement without FROM returns its one row
     more = [

@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
-    ARRAY,
     CTE,
     Column,
     ColumnElement,
@@ -23,7 +22,6 @@ from sqlalchemy import (
     Update,
     Uuid,
     any_,
-    bindparam,
     cast,
     func,
     literal,
@@ -34,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from jobprep.binds import ERROR, EVENT_ID, OCCURRED_AT, SENT_EVENT_IDS
 from jobprep.config import get_settings
 from jobprep.db.metadata import metadata
 from jobprep.events.model import InvalidationEvent
@@ -63,7 +62,7 @@ EVENT_COLUMNS = ("event_id", "event_source", "event_detail_type", "event_detail"
 
 def event_params() -> dict[str, Any]:
     """The bind values every enqueue() needs: a fresh event id and the time of the change."""
-    return {"event_id": uuid4(), "occurred_at": datetime.now(UTC).isoformat()}
+    return {EVENT_ID.key: uuid4(), OCCURRED_AT.key: datetime.now(UTC).isoformat()}
 
 
 def enqueue(
@@ -84,12 +83,12 @@ def enqueue(
     `event_id` defaults to the statement's one :event_id; a statement writing several events
     passes a column of `rows` with a distinct id per row."""
     if event_id is None:
-        event_id = bindparam("event_id", type_=Uuid)
+        event_id = EVENT_ID
     pairs: list[Any] = [
         "eventId",
         cast(event_id, String),
         "occurredAt",
-        cast(bindparam("occurred_at", type_=String), String),
+        cast(OCCURRED_AT, String),
         "id",
         resource_id,
         "userId",
@@ -124,10 +123,10 @@ def event_from(row: Any) -> InvalidationEvent | None:
     return InvalidationEvent(row.event_id, row.event_source, row.event_detail_type, row.event_detail)
 
 
-def mark_sent_statement(param: str = "sent_event_ids") -> Update:
+def mark_sent_statement() -> Update:
     return (
         update(outbox)
-        .where(outbox.c.id == any_(bindparam(param, type_=ARRAY(Uuid))), outbox.c.sent_at.is_(None))
+        .where(outbox.c.id == any_(SENT_EVENT_IDS), outbox.c.sent_at.is_(None))
         .values(sent_at=func.now(), attempts=outbox.c.attempts + 1)
     )
 
@@ -139,10 +138,10 @@ _BACKOFF_SECONDS = func.least(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * func.p
 )
 _MARK_FAILED = (
     update(outbox)
-    .where(outbox.c.id == bindparam("event_id"), outbox.c.sent_at.is_(None))
+    .where(outbox.c.id == EVENT_ID, outbox.c.sent_at.is_(None))
     .values(
         attempts=outbox.c.attempts + 1,
-        last_error=bindparam("error"),
+        last_error=ERROR,
         next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, _BACKOFF_SECONDS),
     )
 )
@@ -151,9 +150,9 @@ _MARK_FAILED = (
 def record_outcome(conn: Connection, sent: Sequence[UUID], failed: Mapping[UUID, str]) -> None:
     """Mark sent rows; push failed rows back with backoff."""
     if sent:
-        conn.execute(_MARK_SENT, {"sent_event_ids": list(sent)})
+        conn.execute(_MARK_SENT, {SENT_EVENT_IDS.key: list(sent)})
     if failed:
-        conn.execute(_MARK_FAILED, [{"event_id": event_id, "error": error} for event_id, error in failed.items()])
+        conn.execute(_MARK_FAILED, [{EVENT_ID.key: event_id, ERROR.key: error} for event_id, error in failed.items()])
 
 
 def claim_due(conn: Connection, limit: int) -> list[InvalidationEvent]:

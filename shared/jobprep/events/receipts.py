@@ -20,11 +20,11 @@ from uuid import UUID
 from sqlalchemy import Connection, Executable
 from sqlalchemy.sql.selectable import HasCTE
 
+from jobprep.binds import SENT_EVENT_IDS
 from jobprep.db import engine as db
 from jobprep.events.outbox import mark_sent_statement
 
-_PARAM = "receipt_event_ids"
-_MARK = mark_sent_statement(_PARAM).cte("sent_receipts")
+_MARK = mark_sent_statement().cte("sent_receipts")
 
 _lock = threading.Lock()
 _pending: set[UUID] = set()
@@ -48,7 +48,7 @@ def flush(conn: Connection) -> None:
     """Send the marks now, on their own (the relay does, before it looks for due rows)."""
     ids = pending()
     if ids:
-        conn.execute(mark_sent_statement(), {"sent_event_ids": list(ids)})
+        conn.execute(mark_sent_statement(), {SENT_EVENT_IDS.key: list(ids)})
         _forget(ids)
 
 
@@ -65,7 +65,7 @@ def _ride_along(statement: Executable) -> tuple[Executable, dict[str, Any], Call
         ridden = _ridden.get(statement)
         if ridden is None:
             ridden = _ridden[statement] = statement.add_cte(_MARK)
-    return ridden, {_PARAM: list(ids)}, lambda: _forget(ids)
+    return ridden, {SENT_EVENT_IDS.key: list(ids)}, lambda: _forget(ids)
 
 
 db.add_rider(_ride_along)

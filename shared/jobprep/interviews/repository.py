@@ -12,12 +12,8 @@ from uuid import UUID
 
 from sqlalchemy import (
     CTE,
-    Boolean,
     Row,
     Select,
-    String,
-    Uuid,
-    bindparam,
     case,
     exists,
     false,
@@ -27,7 +23,8 @@ from sqlalchemy import (
     true,
 )
 
-from jobprep import cache_tags, create_once, rate_limit, unit_of_work, versioned_update
+from jobprep import binds, cache_tags, create_once, rate_limit, unit_of_work, versioned_update
+from jobprep.binds import INTERVIEW_ID, JOB_INFO_ID, ONE_INTERVIEW, OWNER, UNLIMITED, value_of
 from jobprep.events import outbox
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
@@ -54,16 +51,10 @@ class InterviewRecord:
         return cls(*(m[c] for c in COLUMNS))
 
 
-_OWNER = bindparam("owner_id", type_=String)
-_JOB_INFO = bindparam("job_info_id", type_=Uuid)
 _cols = [interviews.c[c] for c in COLUMNS]
 _owner_join = interviews.join(job_infos, interviews.c.job_info_id == job_infos.c.id)
-_GET = (
-    select(*_cols)
-    .select_from(_owner_join)
-    .where(interviews.c.id == bindparam("interview_id", type_=Uuid), job_infos.c.user_id == _OWNER)
-)
-_OWNED_JOB_INFO = select(job_infos.c.id).where(job_infos.c.id == _JOB_INFO, job_infos.c.user_id == _OWNER)
+_GET = select(*_cols).select_from(_owner_join).where(interviews.c.id == INTERVIEW_ID, job_infos.c.user_id == OWNER)
+_OWNED_JOB_INFO = select(job_infos.c.id).where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
 
 
 def _event(rows: CTE, detail_type: str) -> CTE:
@@ -72,14 +63,14 @@ def _event(rows: CTE, detail_type: str) -> CTE:
         source=SOURCE,
         detail_type=detail_type,
         resource_id=rows.c.id,
-        user_id=_OWNER,
+        user_id=OWNER,
         job_info_id=rows.c.job_info_id,
         tags=cache_tags.as_json(cache_tags.interview_tags(rows.c.id, rows.c.job_info_id)),
     )
 
 
 def get(user_id: str, interview_id: UUID) -> InterviewRecord | None:
-    rows = unit_of_work.read(_GET, {"interview_id": interview_id, "owner_id": user_id})
+    rows = unit_of_work.read(_GET, {INTERVIEW_ID.key: interview_id, OWNER.key: user_id})
     return InterviewRecord.of(rows[0]) if rows else None
 
 
@@ -97,7 +88,7 @@ def page(
         .select_from(owner.outerjoin(items, true()))
         .order_by(items.c.created_at.desc(), items.c.id.desc())
     )
-    rows = unit_of_work.read(stmt, {"job_info_id": job_info_id, "owner_id": user_id})
+    rows = unit_of_work.read(stmt, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
     if not rows:
         return None
     records = [InterviewRecord.of(r) for r in rows if r.id is not None]
@@ -109,12 +100,12 @@ def _plan_allows() -> Any:
     completed = (
         select(func.count())
         .select_from(_owner_join)
-        .where(job_infos.c.user_id == _OWNER, interviews.c.hume_chat_id.is_not(None))
+        .where(job_infos.c.user_id == OWNER, interviews.c.hume_chat_id.is_not(None))
         .scalar_subquery()
     )
     return case(
-        (bindparam("unlimited", type_=Boolean), true()),
-        (bindparam("one_interview", type_=Boolean), completed < 1),
+        (UNLIMITED, true()),
+        (ONE_INTERVIEW, completed < 1),
         else_=false(),
     )
 
@@ -133,9 +124,7 @@ def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
         interviews.insert()
         .from_select(
             ["job_info_id", *names],
-            select(owner.c.id, *(bindparam(n, type_=interviews.c[n].type) for n in names)).select_from(
-                owner.join(token, true())
-            ),
+            select(owner.c.id, *(value_of(interviews.c[n]) for n in names)).select_from(owner.join(token, true())),
         )
         .returning(*_cols)
         .cte("created")
@@ -190,14 +179,14 @@ def create(
 
     return create_once.run(
         _create_statement(frozenset(values), once is not None),
-        {**limit, **plan, "owner_id": user_id, "job_info_id": job_info_id, **values},
+        {**limit, **plan, OWNER.key: user_id, JOB_INFO_ID.key: job_info_id, **binds.values(interviews, values)},
         once,
         answer,
     )
 
 
 _update = versioned_update.VersionedUpdate(
-    interviews, _GET, COLUMNS, "interview_id", lambda updated: _event(updated, "InterviewUpdated")
+    interviews, _GET, COLUMNS, INTERVIEW_ID, lambda updated: _event(updated, "InterviewUpdated")
 )
 
 

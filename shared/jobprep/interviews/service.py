@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from jobprep import create_once, rate_limit
+from jobprep.binds import ONE_INTERVIEW, UNLIMITED
 from jobprep.config import get_settings
 from jobprep.errors import NotFound, PlanLimitReached, RateLimited
 from jobprep.interviews import repository as repo
@@ -37,7 +38,7 @@ def create_interview(
         user_id,
         job_info_id,
         values,
-        plan={"unlimited": UNLIMITED_FEATURE in features, "one_interview": ONE_INTERVIEW_FEATURE in features},
+        plan={UNLIMITED.key: UNLIMITED_FEATURE in features, ONE_INTERVIEW.key: ONE_INTERVIEW_FEATURE in features},
         limit=rate_limit.params(
             user_id,
             RATE_LIMIT_BUCKET,

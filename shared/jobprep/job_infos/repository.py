@@ -9,9 +9,10 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CTE, Row, Select, String, Uuid, bindparam, literal, select, true
+from sqlalchemy import CTE, Row, Select, literal, select, true
 
-from jobprep import cache_tags, create_once, unit_of_work, versioned_update
+from jobprep import binds, cache_tags, create_once, unit_of_work, versioned_update
+from jobprep.binds import JOB_INFO_ID, OWNER, value_of
 from jobprep.events import outbox
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
@@ -37,8 +38,7 @@ class JobInfoRecord:
         return cls(*(m[c] for c in COLUMNS))
 
 
-_OWNER = bindparam("owner_id", type_=String)
-_OWNED = (job_infos.c.id == bindparam("job_info_id", type_=Uuid), job_infos.c.user_id == _OWNER)
+_OWNED = (job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
 _GET = select(*(job_infos.c[c] for c in COLUMNS)).where(*_OWNED)
 
 
@@ -48,21 +48,21 @@ def _event(rows: CTE, detail_type: str) -> CTE:
         source=SOURCE,
         detail_type=detail_type,
         resource_id=rows.c.id,
-        user_id=_OWNER,
-        tags=cache_tags.as_json(cache_tags.job_info_tags(rows.c.id, _OWNER)),
+        user_id=OWNER,
+        tags=cache_tags.as_json(cache_tags.job_info_tags(rows.c.id, OWNER)),
     )
 
 
 def get(user_id: str, job_info_id: UUID) -> JobInfoRecord | None:
-    rows = unit_of_work.read(_GET, {"job_info_id": job_info_id, "owner_id": user_id})
+    rows = unit_of_work.read(_GET, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
     return JobInfoRecord.of(rows[0]) if rows else None
 
 
 def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[JobInfoRecord], Position | None]:
     stmt = page_query(
-        select(*(job_infos.c[c] for c in COLUMNS)).where(job_infos.c.user_id == _OWNER), job_infos, limit, after
+        select(*(job_infos.c[c] for c in COLUMNS)).where(job_infos.c.user_id == OWNER), job_infos, limit, after
     )
-    records = [JobInfoRecord.of(r) for r in unit_of_work.read(stmt, {"owner_id": user_id})]
+    records = [JobInfoRecord.of(r) for r in unit_of_work.read(stmt, {OWNER.key: user_id})]
     return split_page(records, limit, lambda r: Position(r.created_at, r.id))
 
 
@@ -70,7 +70,7 @@ def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[Job
 def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
     """One statement per set of given fields (a handful), built on first use."""
     names = sorted(fields)
-    row = select(_OWNER, *(bindparam(n, type_=job_infos.c[n].type) for n in names))
+    row = select(OWNER, *(value_of(job_infos.c[n]) for n in names))
     prior = create_once.prior() if once else None
     if prior is not None:
         row = row.where(create_once.no_prior(prior))
@@ -105,11 +105,11 @@ def create(user_id: str, values: Mapping[str, Any], once: Mapping[str, Any] | No
         return CreateResult(None, replay) if replay is not None else CreateResult(JobInfoRecord.of(row), None)
 
     stmt = _create_statement(frozenset(values), once is not None)
-    return create_once.run(stmt, {"owner_id": user_id, **values}, once, answer)
+    return create_once.run(stmt, {OWNER.key: user_id, **binds.values(job_infos, values)}, once, answer)
 
 
 _update = versioned_update.VersionedUpdate(
-    job_infos, _GET, COLUMNS, "job_info_id", lambda updated: _event(updated, "JobInfoUpdated")
+    job_infos, _GET, COLUMNS, JOB_INFO_ID, lambda updated: _event(updated, "JobInfoUpdated")
 )
 
 
