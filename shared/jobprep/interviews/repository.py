@@ -29,13 +29,13 @@ from jobprep.events import outbox
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
+from jobprep.records import Record
 
 SOURCE = "job-prep.interviews"
-COLUMNS = ("id", "job_info_id", "duration", "hume_chat_id", "feedback", "version", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
-class InterviewRecord:
+class InterviewRecord(Record):
     id: UUID
     job_info_id: UUID
     duration: str
@@ -45,10 +45,8 @@ class InterviewRecord:
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Row[Any]) -> InterviewRecord:
-        m = row._mapping
-        return cls(*(m[c] for c in COLUMNS))
+
+COLUMNS = InterviewRecord.columns()
 
 
 _cols = [interviews.c[c] for c in COLUMNS]

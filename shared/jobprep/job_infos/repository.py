@@ -16,13 +16,13 @@ from jobprep.binds import JOB_INFO_ID, OWNER, value_of
 from jobprep.events import outbox
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
+from jobprep.records import Record
 
 SOURCE = "job-prep.job-infos"
-COLUMNS = ("id", "name", "title", "experience_level", "description", "version", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
-class JobInfoRecord:
+class JobInfoRecord(Record):
     id: UUID
     name: str
     title: str | None
@@ -32,10 +32,8 @@ class JobInfoRecord:
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Row[Any]) -> JobInfoRecord:
-        m = row._mapping
-        return cls(*(m[c] for c in COLUMNS))
+
+COLUMNS = JobInfoRecord.columns()
 
 
 _OWNED = (job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
