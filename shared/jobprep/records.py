@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
-from typing import Any, ClassVar, Self, Unpack
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import Row
 
@@ -27,7 +27,7 @@ class Record:
         return cls._columns
 
     @classmethod
-    def of(cls, row: Row[Unpack[tuple[Any, ...]]]) -> Self:
+    def of(cls, row: Row[*tuple[Any, ...]]) -> Self:
         """The record from a result row, each field from the column of the same name."""
         values = row._mapping  # SQLAlchemy's public mapping view of a Row
         return cls(**{name: values[name] for name in cls.columns()})

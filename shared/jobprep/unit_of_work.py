@@ -24,6 +24,7 @@ from jobprep.events.outbox import event_from, event_params, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
 from jobprep.events.wakeup import request_relay
 from jobprep.observability import logger, tracer
+from jobprep.prebuilt import Prebuilt
 
 # Ask the relay to run once the failed rows' first backoff (at most 10 s) has passed.
 RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS = 30
@@ -37,9 +38,11 @@ def read(statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]
 
 
 @tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip, then the publish
-def change(statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
+def change(statement: Prebuilt | Executable, params: Mapping[str, Any]) -> Row[Any] | None:
     """Run a change statement (built with events.outbox.enqueue), then publish its event.
     Returns its single result row, or None when it returned none."""
+    if isinstance(statement, Prebuilt):
+        statement = statement.statement
     with db.connect() as conn:
         row = conn.execute(statement, {**event_params(), **params}).one_or_none()
     event = event_from(row)

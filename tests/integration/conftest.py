@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -92,3 +93,20 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     settle_receipts()
     with engine.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in TABLES}
+
+
+def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:
+    """The app's backend pid once it is blocked on a lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with admin.connect() as conn:
+            pid = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'job-prep-functions'"
+                    " AND datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        if pid is not None:
+            return int(pid)
+        time.sleep(0.02)
+    raise AssertionError("the request never blocked on a lock")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from jobprep.db import engine as db
 from jobprep.migrations import upgrade
 from tests import pg
 from tests.alarms import custom_metric_alarms, emf_records
-from tests.integration.conftest import ApiClient, snapshot
+from tests.integration.conftest import ApiClient, snapshot, wait_for_lock_wait
 
 
 class StoppableServer:
@@ -101,23 +100,6 @@ def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServ
     assert api.patch(f"/job-infos/{jobs[1]['id']}", {"name": "after"}).status == 200
     assert api.post("/job-infos", {"name": "after", "experienceLevel": "junior", "description": "d"}).status == 201
     assert len(api.get("/job-infos").json()["items"]) == 6
-
-
-def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:
-    """The app's backend pid once it is blocked on a lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with admin.connect() as conn:
-            pid = conn.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'job-prep-functions'"
-                    " AND datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-        if pid is not None:
-            return int(pid)
-        time.sleep(0.02)
-    raise AssertionError("the mutation never blocked on the outbox row")
 
 
 @pytest.mark.parametrize(

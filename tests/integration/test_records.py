@@ -28,4 +28,3 @@ def test_a_missing_column_is_an_error_not_a_shifted_value(database: Engine) -> N
         row = conn.execute(select(literal("the name").label("name"), literal("x").label("extra"))).one()
     with pytest.raises(KeyError):
         Pair.of(row)
-

@@ -12,58 +12,48 @@ from sqlalchemy import (
     CTE,
     ScalarSelect,
     Select,
-    any_,
     case,
     exists,
     func,
     literal,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 
-from jobprep import cache_tags, unit_of_work, webhook_deliveries
-from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, EVENT_ID, IF_MATCH, JOB_INFO_ID, OWNER
+from jobprep import cache_tags, conditional, unit_of_work, webhook_deliveries
+from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, EVENT_ID, JOB_INFO_ID, OWNER
 from jobprep.create_once import idempotency_keys
-from jobprep.errors import Contended, NotFound, PreconditionFailed
 from jobprep.events import outbox
 from jobprep.events.model import InvalidationEvent
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.repository import SOURCE as JOB_INFOS_SOURCE
 from jobprep.job_infos.tables import job_infos
+from jobprep.prebuilt import cte
 from jobprep.rate_limit import rate_limit_buckets
 
-ATTEMPTS = 3
 
-
-@cache
-def _delete_job_info_statement(guarded: bool) -> Select[Any]:
-    current = (
-        select(job_infos.c.id, job_infos.c.version)
-        .where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
-        .cte("current")
+def _job_info_deleted(deleted: CTE) -> CTE:
+    """JobInfoDeleted, tagged for the job info and for every interview ON DELETE CASCADE removes."""
+    # The statement's snapshot still holds the interviews the cascade is about to remove.
+    cascaded = cte(
+        select(interviews.c.id).where(interviews.c.job_info_id.in_(select(deleted.c.id))),
+        "cascaded",
+        "the interviews ON DELETE CASCADE removes with them, as the snapshot still holds them",
     )
-    # The statement's snapshot: the interviews ON DELETE CASCADE is about to remove.
-    cascaded = select(interviews.c.id).where(interviews.c.job_info_id == select(current.c.id).scalar_subquery())
-    cascaded_cte = cascaded.cte("cascaded")
-    conditions = [job_infos.c.id == select(current.c.id).scalar_subquery()]
-    if guarded:
-        conditions.append(job_infos.c.version == any_(IF_MATCH))
-    deleted = job_infos.delete().where(*conditions).returning(job_infos.c.id).cte("deleted")
     own = cache_tags.as_json(
         [*cache_tags.job_info_tags(deleted.c.id, OWNER), cache_tags.interviews_of_job_info(deleted.c.id)]
     )
     children = case(
         (
-            exists(select(cascaded_cte.c.id)),
+            exists(select(cascaded.c.id)),
             cache_tags.as_json([cache_tags.interviews_global()]).op("||", return_type=JSONB)(
-                select(func.jsonb_agg(cache_tags.interview(cascaded_cte.c.id))).scalar_subquery()
+                select(func.jsonb_agg(cache_tags.interview(cascaded.c.id))).scalar_subquery()
             ),
         ),
         else_=func.jsonb_build_array(type_=JSONB),
     )
-    event = outbox.enqueue(
+    return outbox.enqueue(
         deleted,
         source=JOB_INFOS_SOURCE,
         detail_type="JobInfoDeleted",
@@ -71,29 +61,20 @@ def _delete_job_info_statement(guarded: bool) -> Select[Any]:
         user_id=OWNER,
         tags=own.op("||", return_type=JSONB)(children),
     )
-    return select(
-        current.c.version.label("current_version"),
-        deleted.c.id.label("deleted_id"),
-        *(event.c[c] for c in outbox.EVENT_COLUMNS),
-    ).select_from(current.outerjoin(deleted, true()).outerjoin(event, true()))
+
+
+_delete_job_info = conditional.delete(
+    "delete_job_info",
+    "DELETE /job-infos/{jobInfoId}: the job info and its interviews, If-Match, one JobInfoDeleted.",
+    job_infos,
+    select(job_infos.c.id, job_infos.c.version).where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER),
+    _job_info_deleted,
+)
 
 
 def delete_job_info(user_id: str, job_info_id: UUID, if_match: Collection[int] | None) -> None:
     """Raises NotFound (missing or not the caller's) or PreconditionFailed (stale If-Match)."""
-    stmt = _delete_job_info_statement(if_match is not None)
-    params: dict[str, Any] = {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id}
-    if if_match is not None:
-        params[IF_MATCH.key] = list(if_match)
-    for _ in range(ATTEMPTS):
-        row = unit_of_work.change(stmt, params)
-        if row is None:
-            raise NotFound()
-        if row.deleted_id is not None:
-            return
-        if if_match is not None and row.current_version not in if_match:
-            raise PreconditionFailed()
-        # Changed or deleted between the snapshot and the delete: look again.
-    raise Contended()
+    _delete_job_info.write({JOB_INFO_ID.key: job_info_id, OWNER.key: user_id}, if_match)
 
 
 # Account deletion -----------------------------------------------------------------------------

@@ -23,9 +23,10 @@ from sqlalchemy import (
     true,
 )
 
-from jobprep import binds, cache_tags, create_once, rate_limit, unit_of_work, versioned_update
+from jobprep import binds, cache_tags, conditional, create_once, rate_limit, unit_of_work
 from jobprep.binds import INTERVIEW_ID, JOB_INFO_ID, ONE_INTERVIEW, OWNER, UNLIMITED, value_of
 from jobprep.events import outbox
+from jobprep.interviews.schemas import InterviewUpdate
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
@@ -183,8 +184,14 @@ def create(
     )
 
 
-_update = versioned_update.VersionedUpdate(
-    interviews, _GET, COLUMNS, INTERVIEW_ID, lambda updated: _event(updated, "InterviewUpdated")
+SETTABLE = tuple(InterviewUpdate.model_fields)  # what a PATCH may name
+_update = conditional.update(
+    "update_interview",
+    "PATCH /interviews/{interviewId}: the fields named, If-Match, InterviewUpdated when a value changed.",
+    interviews,
+    _GET,
+    SETTABLE,
+    lambda updated: _event(updated, "InterviewUpdated"),
 )
 
 
@@ -192,5 +199,6 @@ def update(
     user_id: str, interview_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[InterviewRecord, bool]:
     """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
-    row = _update(user_id, interview_id, changes, if_match)
-    return InterviewRecord.of(row), bool(row.changed)
+    params = {OWNER.key: user_id, INTERVIEW_ID.key: interview_id, **binds.changes(interviews, SETTABLE, changes)}
+    row = _update.write(params, if_match)
+    return InterviewRecord.of(row), bool(row.written)

@@ -11,9 +11,10 @@ from uuid import UUID
 
 from sqlalchemy import CTE, Row, Select, literal, select, true
 
-from jobprep import binds, cache_tags, create_once, unit_of_work, versioned_update
+from jobprep import binds, cache_tags, conditional, create_once, unit_of_work
 from jobprep.binds import JOB_INFO_ID, OWNER, value_of
 from jobprep.events import outbox
+from jobprep.job_infos.schemas import JobInfoUpdate
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
 from jobprep.records import Record
@@ -106,8 +107,14 @@ def create(user_id: str, values: Mapping[str, Any], once: Mapping[str, Any] | No
     return create_once.run(stmt, {OWNER.key: user_id, **binds.values(job_infos, values)}, once, answer)
 
 
-_update = versioned_update.VersionedUpdate(
-    job_infos, _GET, COLUMNS, JOB_INFO_ID, lambda updated: _event(updated, "JobInfoUpdated")
+SETTABLE = tuple(JobInfoUpdate.model_fields)  # what a PATCH may name
+_update = conditional.update(
+    "update_job_info",
+    "PATCH /job-infos/{jobInfoId}: the fields named, If-Match, JobInfoUpdated when a value changed.",
+    job_infos,
+    _GET,
+    SETTABLE,
+    lambda updated: _event(updated, "JobInfoUpdated"),
 )
 
 
@@ -115,5 +122,6 @@ def update(
     user_id: str, job_info_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[JobInfoRecord, bool]:
     """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
-    row = _update(user_id, job_info_id, changes, if_match)
-    return JobInfoRecord.of(row), bool(row.changed)
+    params = {OWNER.key: user_id, JOB_INFO_ID.key: job_info_id, **binds.changes(job_infos, SETTABLE, changes)}
+    row = _update.write(params, if_match)
+    return JobInfoRecord.of(row), bool(row.written)
