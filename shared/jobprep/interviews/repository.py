@@ -6,30 +6,30 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     CTE,
+    ColumnElement,
     Row,
-    Select,
     case,
     exists,
     false,
     func,
-    literal,
     select,
     true,
 )
 
 from jobprep import binds, cache_tags, conditional, create_once, rate_limit, unit_of_work
 from jobprep.binds import INTERVIEW_ID, JOB_INFO_ID, ONE_INTERVIEW, OWNER, UNLIMITED, value_of
+from jobprep.errors import NotFound, PlanLimitReached, RateLimited
 from jobprep.events import outbox
-from jobprep.interviews.schemas import InterviewUpdate
+from jobprep.interviews.schemas import InterviewCreate, InterviewUpdate
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
+from jobprep.prebuilt import cte
 from jobprep.records import Record
 
 SOURCE = "job-prep.interviews"
@@ -109,51 +109,50 @@ def _plan_allows() -> Any:
     )
 
 
-@cache
-def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
-    """Ownership, plan, rate-limit token, insert and outbox row: checked and done in that order
-    by one statement; each step only runs when the one before it let the request through."""
-    names = sorted(fields)
-    prior = create_once.prior() if once else None
-    owned = _OWNED_JOB_INFO if prior is None else _OWNED_JOB_INFO.where(create_once.no_prior(prior))
-    owner = owned.cte("owner")
-    plan = select(_plan_allows().label("allowed")).cte("plan")
-    token = rate_limit.take(select(owner.c.id).where(select(plan.c.allowed).scalar_subquery()))
-    created = (
-        interviews.insert()
-        .from_select(
-            ["job_info_id", *names],
-            select(owner.c.id, *(value_of(interviews.c[n]) for n in names)).select_from(owner.join(token, true())),
-        )
-        .returning(*_cols)
-        .cte("created")
+FIELDS = tuple(InterviewCreate.model_fields)  # what a create sets
+
+
+def _creation(first_time: ColumnElement[bool]) -> create_once.Creation:
+    """Ownership, plan, rate-limit token, then the insert: each step runs only when the one
+    before it let the request through (and, with an Idempotency-Key, only the first time)."""
+    owner = cte(
+        _OWNED_JOB_INFO.where(first_time),
+        "owner",
+        "the job info, if it is the caller's (and no earlier request used the Idempotency-Key)",
     )
-    event = _event(created, "InterviewCreated")
-    one = select(literal(1).label("one")).cte("one")
-    answer = [
+    plan = cte(select(_plan_allows().label("allowed")), "plan", "whether the caller's plan allows one more interview")
+    token = rate_limit.take(select(owner.c.id).where(select(plan.c.allowed).scalar_subquery()))
+    insert = interviews.insert().from_select(
+        ["job_info_id", *FIELDS],
+        select(owner.c.id, *(value_of(interviews.c[n]) for n in FIELDS)).select_from(owner.join(token, true())),
+    )
+    checks = [
         exists(select(owner.c.id)).label("owned"),
         select(plan.c.allowed).scalar_subquery().label("allowed"),
-        rate_limit.tokens_left().label("tokens_left"),
-        *created.c,
-        *(event.c[c] for c in outbox.EVENT_COLUMNS),
+        rate_limit.retry_after().label("retry_after"),
     ]
-    joined = one.outerjoin(created, true()).outerjoin(event, true())
-    if prior is None:
-        return select(*answer).select_from(joined)
-    return (
-        select(*answer, *prior.c, *create_once.asked_columns())
-        .select_from(joined.outerjoin(prior, true()))
-        .add_cte(create_once.stored(created))
-    )
+    return create_once.Creation(insert, checks)
 
 
-@dataclass(frozen=True)
-class CreateResult:
-    record: InterviewRecord | None = None
-    replay: dict[str, Any] | None = None  # the first request's row, as stored
-    owned: bool = True
-    allowed: bool = True
-    tokens_left: float | None = None  # set when no token was left
+def _refuse(row: Row[Any]) -> None:
+    """404 (not the caller's job info), 403 plan limit, 429 rate limit, in that order."""
+    if not row.owned:
+        raise NotFound()
+    if not row.allowed:
+        raise PlanLimitReached()
+    if row.id is None:
+        raise RateLimited(row.retry_after)
+
+
+_create = create_once.CreateOnce(
+    "create_interview",
+    "POST /job-infos/{jobInfoId}/interviews: ownership, plan, rate limit, the interview and"
+    " InterviewCreated, once per Idempotency-Key.",
+    InterviewRecord,
+    _creation,
+    lambda created: _event(created, "InterviewCreated"),
+    _refuse,
+)
 
 
 def create(
@@ -161,27 +160,24 @@ def create(
     job_info_id: UUID,
     values: Mapping[str, Any],
     *,
-    plan: Mapping[str, bool],
+    unlimited: bool,
+    one_interview: bool,
     limit: Mapping[str, Any],
-    once: Mapping[str, Any] | None,
-) -> CreateResult:
-    def answer(row: Row[Any], replay: dict[str, Any] | None) -> CreateResult:
-        if replay is not None:
-            return CreateResult(replay=replay)
-        if not row.owned:
-            return CreateResult(owned=False)
-        if not row.allowed:
-            return CreateResult(allowed=False)
-        if row.id is None:
-            return CreateResult(tokens_left=row.tokens_left)
-        return CreateResult(record=InterviewRecord.of(row))
-
-    return create_once.run(
-        _create_statement(frozenset(values), once is not None),
-        {**limit, **plan, OWNER.key: user_id, JOB_INFO_ID.key: job_info_id, **binds.values(interviews, values)},
-        once,
-        answer,
-    )
+    idempotency_key: str | None,
+) -> tuple[InterviewRecord, bool]:
+    """The new interview (with its event), or the first one created with this Idempotency-Key,
+    and whether it is that replay. The plan allows `unlimited` interviews or `one_interview`
+    that reached Hume; `limit` is rate_limit.params. Raises NotFound, PlanLimitReached or
+    RateLimited; a request turned away spends no token."""
+    params = {
+        **limit,
+        UNLIMITED.key: unlimited,
+        ONE_INTERVIEW.key: one_interview,
+        OWNER.key: user_id,
+        JOB_INFO_ID.key: job_info_id,
+        **binds.values(interviews, values),
+    }
+    return _create.create(params, idempotency_key, [str(job_info_id), values])
 
 
 SETTABLE = tuple(InterviewUpdate.model_fields)  # what a PATCH may name

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CTE, Row, Select, literal, select, true
+from sqlalchemy import CTE, select
 
 from jobprep import binds, cache_tags, conditional, create_once, unit_of_work
 from jobprep.binds import JOB_INFO_ID, OWNER, value_of
 from jobprep.events import outbox
-from jobprep.job_infos.schemas import JobInfoUpdate
+from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position, page_query, split_page
 from jobprep.records import Record
@@ -65,46 +64,25 @@ def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[Job
     return split_page(records, limit, lambda r: Position(r.created_at, r.id))
 
 
-@cache
-def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
-    """One statement per set of given fields (a handful), built on first use."""
-    names = sorted(fields)
-    row = select(OWNER, *(value_of(job_infos.c[n]) for n in names))
-    prior = create_once.prior() if once else None
-    if prior is not None:
-        row = row.where(create_once.no_prior(prior))
-    created = (
-        job_infos.insert()
-        .from_select(["user_id", *names], row)
-        .returning(*(job_infos.c[c] for c in COLUMNS))
-        .cte("created")
-    )
-    event = _event(created, "JobInfoCreated")
-    answer = [*created.c, *(event.c[c] for c in outbox.EVENT_COLUMNS)]
-    if prior is None:
-        return select(*answer).select_from(created.join(event, true()))
-    one = select(literal(1).label("one")).cte("one")
-    return (
-        select(*answer, *prior.c, *create_once.asked_columns())
-        .select_from(one.outerjoin(created, true()).outerjoin(event, true()).outerjoin(prior, true()))
-        .add_cte(create_once.stored(created))
-    )
+FIELDS = tuple(JobInfoCreate.model_fields)  # what a create sets
+_create = create_once.CreateOnce(
+    "create_job_info",
+    "POST /job-infos: the job info and JobInfoCreated, once per Idempotency-Key.",
+    JobInfoRecord,
+    lambda first_time: create_once.Creation(
+        job_infos.insert().from_select(
+            ["user_id", *FIELDS],
+            select(OWNER, *(value_of(job_infos.c[n]) for n in FIELDS)).where(first_time),
+        )
+    ),
+    lambda created: _event(created, "JobInfoCreated"),
+)
 
 
-@dataclass(frozen=True)
-class CreateResult:
-    record: JobInfoRecord | None  # None: a replay
-    replay: dict[str, Any] | None  # the first request's row, as stored
-
-
-def create(user_id: str, values: Mapping[str, Any], once: Mapping[str, Any] | None) -> CreateResult:
-    """Insert (with its event); with `once` (create_once.params) a replay creates nothing."""
-
-    def answer(row: Row[Any], replay: dict[str, Any] | None) -> CreateResult:
-        return CreateResult(None, replay) if replay is not None else CreateResult(JobInfoRecord.of(row), None)
-
-    stmt = _create_statement(frozenset(values), once is not None)
-    return create_once.run(stmt, {OWNER.key: user_id, **binds.values(job_infos, values)}, once, answer)
+def create(user_id: str, values: Mapping[str, Any], idempotency_key: str | None) -> tuple[JobInfoRecord, bool]:
+    """The new job info (with its event), or the first one created with this Idempotency-Key,
+    and whether it is that replay."""
+    return _create.create({OWNER.key: user_id, **binds.values(job_infos, values)}, idempotency_key, values)
 
 
 SETTABLE = tuple(JobInfoUpdate.model_fields)  # what a PATCH may name
