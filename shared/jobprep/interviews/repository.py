@@ -68,16 +68,20 @@ def _event(rows: CTE, detail_type: str) -> CTE:
     )
 
 
-def get(user_id: str, interview_id: UUID) -> InterviewRecord | None:
+def get(user_id: str, interview_id: UUID) -> InterviewRecord:
+    """Raises NotFound (missing, or its job info not the caller's: the same answer)."""
     rows = unit_of_work.read(_GET, {INTERVIEW_ID.key: interview_id, OWNER.key: user_id})
-    return InterviewRecord.of(rows[0]) if rows else None
+    if not rows:
+        raise NotFound()
+    return InterviewRecord.of(rows[0])
 
 
 def page(
     user_id: str, job_info_id: UUID, limit: int, after: Position | None
-) -> tuple[Sequence[InterviewRecord], Position | None] | None:
-    """A page of the job info's interviews, or None when the job info is not the caller's
-    (one statement: the owner row, left-joined to the page)."""
+) -> tuple[Sequence[InterviewRecord], Position | None]:
+    """A page of the job info's interviews (one statement: the owner row, left-joined to the
+    page). Raises NotFound when the job info is not the caller's: an empty page must not hide
+    that."""
     owner = _OWNED_JOB_INFO.cte("owner")
     items = page_query(select(*_cols).where(interviews.c.job_info_id == owner.c.id), interviews, limit, after).lateral(
         "items"
@@ -89,7 +93,7 @@ def page(
     )
     rows = unit_of_work.read(stmt, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
     if not rows:
-        return None
+        raise NotFound()
     records = [InterviewRecord.of(r) for r in rows if r.id is not None]
     return split_page(records, limit, lambda r: Position(r.created_at, r.id))
 

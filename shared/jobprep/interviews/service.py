@@ -7,7 +7,6 @@ from uuid import UUID
 
 from jobprep import rate_limit
 from jobprep.config import get_settings
-from jobprep.errors import NotFound
 from jobprep.interviews import repository as repo
 from jobprep.interviews.schemas import InterviewCreate, InterviewOut, InterviewUpdate
 from jobprep.keyset import Position
@@ -47,18 +46,13 @@ def create_interview(
 
 def get_interview(user_id: str, interview_id: UUID) -> Versioned[InterviewOut]:
     record = repo.get(user_id, interview_id)
-    if record is None:
-        raise NotFound()
     return Versioned(InterviewOut.model_validate(record), record.version)
 
 
 def list_interviews(
     user_id: str, job_info_id: UUID, limit: int, after: Position | None
 ) -> tuple[Sequence[InterviewOut], Position | None]:
-    found = repo.page(user_id, job_info_id, limit, after)
-    if found is None:
-        raise NotFound()  # an empty page must not hide "that job info is not yours"
-    records, next_page = found
+    records, next_page = repo.page(user_id, job_info_id, limit, after)
     return [InterviewOut.model_validate(r) for r in records], next_page
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import CTE, select
 
 from jobprep import binds, cache_tags, conditional, create_once, unit_of_work
 from jobprep.binds import JOB_INFO_ID, OWNER, value_of
+from jobprep.errors import NotFound
 from jobprep.events import outbox
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
 from jobprep.job_infos.tables import job_infos
@@ -51,9 +52,12 @@ def _event(rows: CTE, detail_type: str) -> CTE:
     )
 
 
-def get(user_id: str, job_info_id: UUID) -> JobInfoRecord | None:
+def get(user_id: str, job_info_id: UUID) -> JobInfoRecord:
+    """Raises NotFound (missing or not the caller's: the same answer)."""
     rows = unit_of_work.read(_GET, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
-    return JobInfoRecord.of(rows[0]) if rows else None
+    if not rows:
+        raise NotFound()
+    return JobInfoRecord.of(rows[0])
 
 
 def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[JobInfoRecord], Position | None]:

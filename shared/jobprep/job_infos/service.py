@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from jobprep.errors import NotFound
 from jobprep.job_infos import repository as repo
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut, JobInfoUpdate
 from jobprep.keyset import Position
@@ -19,8 +18,6 @@ def create_job_info(user_id: str, data: JobInfoCreate, idempotency_key: str | No
 
 def get_job_info(user_id: str, job_info_id: UUID) -> Versioned[JobInfoOut]:
     record = repo.get(user_id, job_info_id)
-    if record is None:
-        raise NotFound()
     return Versioned(JobInfoOut.model_validate(record), record.version)
 
 
