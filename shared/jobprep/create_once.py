@@ -48,7 +48,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 
 from jobprep import unit_of_work
-from jobprep.binds import IDEMPOTENCY_KEY, OWNER, REQUEST_HASH
+from jobprep.binds import IDEMPOTENCY_KEY, OLDER_THAN, OWNER, REQUEST_HASH
 from jobprep.db.metadata import metadata
 from jobprep.errors import IdempotencyKeyReused
 from jobprep.events.outbox import EVENT_COLUMNS
@@ -129,12 +129,12 @@ class CreateOnce(Generic[R]):
             idempotency_keys.insert().from_select(
                 ["user_id", "key", "operation", "request_hash", "status_code", "response"],
                 select(
-                    OWNER,
-                    IDEMPOTENCY_KEY,
-                    constant(operation),
-                    REQUEST_HASH,
-                    constant(201),
-                    func.to_jsonb(created.table_valued()),
+                    OWNER.label("user_id"),
+                    IDEMPOTENCY_KEY.label("key"),
+                    constant(operation).label("operation"),
+                    REQUEST_HASH.label("request_hash"),
+                    constant(201).label("status_code"),
+                    func.to_jsonb(created.table_valued()).label("response"),
                 ).where(IDEMPOTENCY_KEY.is_not(None)),
             ),
             "stored",
@@ -174,7 +174,13 @@ class CreateOnce(Generic[R]):
         return self.record.of(row), False
 
 
+PURGE_EXPIRED = Prebuilt(
+    "purge_idempotency_keys",
+    "relay",
+    "housekeeping: Idempotency-Keys older than their time to live.",
+    idempotency_keys.delete().where(idempotency_keys.c.created_at < func.now() - OLDER_THAN),
+)
+
+
 def purge_expired(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(
-        idempotency_keys.delete().where(idempotency_keys.c.created_at < func.now() - older_than)
-    ).rowcount
+    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: older_than}).rowcount

@@ -62,7 +62,13 @@ def take(gate: Select[Any]) -> CTE:
         insert(rate_limit_buckets)
         .from_select(
             ["user_id", "bucket", "tokens", "refilled_at"],
-            gate.with_only_columns(OWNER, BUCKET, CAPACITY - constant(1), func.now(), maintain_column_froms=True),
+            gate.with_only_columns(
+                OWNER.label("user_id"),
+                BUCKET.label("bucket"),
+                (CAPACITY - constant(1)).label("tokens"),
+                func.now().label("refilled_at"),
+                maintain_column_froms=True,
+            ),
         )
         .on_conflict_do_update(
             index_elements=[_b.user_id, _b.bucket],
@@ -77,6 +83,6 @@ def take(gate: Select[Any]) -> CTE:
 
 def retry_after() -> ColumnElement[int]:
     """Whole seconds until the bucket, as this statement found it, holds a token again (at least 1)."""
-    tokens = select(_REFILLED).where(_b.user_id == OWNER, _b.bucket == BUCKET).scalar_subquery()
+    tokens = select(_REFILLED.label("tokens")).where(_b.user_id == OWNER, _b.bucket == BUCKET).scalar_subquery()
     wait = func.ceil((constant(1) - func.coalesce(tokens, constant(0))) / PER_SECOND)
     return cast(func.greatest(constant(1), wait), Integer)

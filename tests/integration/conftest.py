@@ -77,20 +77,14 @@ def api(clean_db: Engine, event_sink: EventSink, local_api: LocalApi) -> ApiClie
     return ApiClient(local_api)
 
 
-def settle_receipts() -> None:
-    """Send the deferred "sent" marks now (in AWS they ride on the container's next statement)."""
-    from jobprep.db import engine as db
-    from jobprep.events import receipts
-
-    with db.connect() as conn:
-        receipts.flush(conn)
-
-
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to prove a rejected request changed nothing. Earlier requests'
-    deferred "sent" marks are settled first: they ride on whatever statement runs next, and
-    are bookkeeping of those requests, not a change made by the one under test."""
-    settle_receipts()
+    """Every row of every table, to prove a rejected request changed nothing. The sent marks of
+    events published earlier go out first (as a keep-warm ping sends them): otherwise the
+    next write, even a refused one, carries them (test_receipts.py), and they are bookkeeping
+    of those earlier requests, not a change made by the one under test."""
+    from jobprep import unit_of_work
+
+    unit_of_work.flush_receipts()
     with engine.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in TABLES}
 

@@ -15,8 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from jobprep import unit_of_work
+from jobprep.binds import EVENT_ID
 from jobprep.config import get_settings
 from jobprep.db import engine as db
+from jobprep.events import outbox
 from jobprep.migrations import upgrade
 from tests import pg
 from tests.alarms import custom_metric_alarms, emf_records
@@ -119,7 +121,7 @@ def test_connection_killed_halfway_through_a_mutation(
     before = snapshot(clean_db)
 
     event_id = uuid4()
-    monkeypatch.setattr(unit_of_work, "event_params", lambda: {"event_id": event_id, "occurred_at": "now"})
+    monkeypatch.setattr(unit_of_work, "event_params", lambda: {**outbox.event_params(), EVENT_ID.key: event_id})
     blocker = clean_db.connect().execution_options(isolation_level="READ COMMITTED")
     blocker.begin()
     blocker.execute(

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     CTE,
+    Column,
     ScalarSelect,
     Select,
+    Table,
     case,
     exists,
     func,
-    literal,
     select,
     union_all,
 )
@@ -29,18 +29,22 @@ from jobprep.events.model import InvalidationEvent
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.repository import SOURCE as JOB_INFOS_SOURCE
 from jobprep.job_infos.tables import job_infos
-from jobprep.prebuilt import cte
+from jobprep.prebuilt import Prebuilt, constant, cte
 from jobprep.rate_limit import rate_limit_buckets
+
+
+def _cascaded(deleted: CTE) -> CTE:
+    # Every CTE reads the statement's snapshot, taken before ON DELETE CASCADE runs.
+    return cte(
+        select(interviews.c.id).where(interviews.c.job_info_id.in_(select(deleted.c.id))),
+        "cascaded",
+        "the interviews ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them",
+    )
 
 
 def _job_info_deleted(deleted: CTE) -> CTE:
     """JobInfoDeleted, tagged for the job info and for every interview ON DELETE CASCADE removes."""
-    # The statement's snapshot still holds the interviews the cascade is about to remove.
-    cascaded = cte(
-        select(interviews.c.id).where(interviews.c.job_info_id.in_(select(deleted.c.id))),
-        "cascaded",
-        "the interviews ON DELETE CASCADE removes with them, as the snapshot still holds them",
-    )
+    cascaded = _cascaded(deleted)
     own = cache_tags.as_json(
         [*cache_tags.job_info_tags(deleted.c.id, OWNER), cache_tags.interviews_of_job_info(deleted.c.id)]
     )
@@ -48,7 +52,7 @@ def _job_info_deleted(deleted: CTE) -> CTE:
         (
             exists(select(cascaded.c.id)),
             cache_tags.as_json([cache_tags.interviews_global()]).op("||", return_type=JSONB)(
-                select(func.jsonb_agg(cache_tags.interview(cascaded.c.id))).scalar_subquery()
+                select(func.jsonb_agg(cache_tags.interview(cascaded.c.id)).label("tags")).scalar_subquery()
             ),
         ),
         else_=func.jsonb_build_array(type_=JSONB),
@@ -97,54 +101,49 @@ class DeletedUserData:
 
 
 def _count(rows: CTE) -> ScalarSelect[int]:
-    return select(func.count()).select_from(rows).scalar_subquery()
+    return select(func.count().label("rows")).select_from(rows).scalar_subquery()
 
 
-@cache
-def _delete_user_data_statement() -> Select[Any]:
+def _delete_user_data() -> Select[Any]:
     recorded = webhook_deliveries.record()
     first_delivery = exists(select(recorded.c.id))
-    deleted = (
-        job_infos.delete()
-        .where(job_infos.c.user_id == OWNER, first_delivery)
-        .returning(job_infos.c.id)
-        .cte("deleted_job_infos")
-    )
-    # The statement's snapshot: the interviews ON DELETE CASCADE is about to remove.
-    cascaded = select(interviews.c.id).where(interviews.c.job_info_id.in_(select(deleted.c.id))).cte("cascaded")
-    keys = (
-        idempotency_keys.delete()
-        .where(idempotency_keys.c.user_id == OWNER, first_delivery)
-        .returning(idempotency_keys.c.key)
-        .cte("deleted_keys")
-    )
-    buckets = (
-        rate_limit_buckets.delete()
-        .where(rate_limit_buckets.c.user_id == OWNER, first_delivery)
-        .returning(rate_limit_buckets.c.bucket)
-        .cte("deleted_buckets")
-    )
-    # One row per tag, in a stable order: the user's list tags, each job info's, then interviews'.
+
+    def gone(table: Table, returning: Column[Any], name: str, what: str) -> CTE:
+        statement = table.delete().where(table.c.user_id == OWNER, first_delivery).returning(returning)
+        return cte(statement, name, f"the user's {what}, deleted (a repeated delivery deletes nothing)")
+
+    deleted = gone(job_infos, job_infos.c.id, "deleted_job_infos", "job infos")
+    cascaded = _cascaded(deleted)
+    keys = gone(idempotency_keys, idempotency_keys.c.key, "deleted_keys", "Idempotency-Keys")
+    buckets = gone(rate_limit_buckets, rate_limit_buckets.c.bucket, "deleted_buckets", "rate-limit buckets")
     any_job_info, any_interview = exists(select(deleted.c.id)), exists(select(cascaded.c.id))
-    tags = union_all(
-        select(literal(0).label("ord"), cache_tags.job_infos_global().label("tag")).where(any_job_info),
-        select(literal(1), cache_tags.job_infos_of_user(OWNER)).where(any_job_info),
-        select(literal(2), cache_tags.job_info(deleted.c.id)),
-        select(literal(3), cache_tags.interviews_of_job_info(deleted.c.id)),
-        select(literal(4), cache_tags.interviews_global()).where(any_interview),
-        select(literal(5), cache_tags.interview(cascaded.c.id)),
-    ).cte("tags")
-    position = func.row_number().over(order_by=(tags.c.ord, tags.c.tag)) - 1
-    numbered = select(tags.c.tag, position.label("n"), (position // TAGS_PER_EVENT).label("part")).cte("numbered")
+    tags = cte(
+        union_all(
+            select(constant(0).label("ord"), cache_tags.job_infos_global().label("tag")).where(any_job_info),
+            select(constant(1), cache_tags.job_infos_of_user(OWNER).label("tag")).where(any_job_info),
+            select(constant(2), cache_tags.job_info(deleted.c.id).label("tag")),
+            select(constant(3), cache_tags.interviews_of_job_info(deleted.c.id).label("tag")),
+            select(constant(4), cache_tags.interviews_global().label("tag")).where(any_interview),
+            select(constant(5), cache_tags.interview(cascaded.c.id).label("tag")),
+        ),
+        "tags",
+        "one row per cache tag to invalidate: the user's lists, each job info's, then each interview's",
+    )
+    position = func.row_number().over(order_by=(tags.c.ord, tags.c.tag)) - constant(1)
+    numbered = cte(
+        select(tags.c.tag, position.label("n"), (position // constant(TAGS_PER_EVENT)).label("part")),
+        "numbered",
+        f"the tags in a stable order, cut into parts of {TAGS_PER_EVENT} (one event each)",
+    )
     # Part 0 carries the statement's :event_id (published inline by unit_of_work.change); the
     # others get ids of their own and are published right after by delete_user_data.
-    parts = (
+    parts = cte(
         select(
-            case((numbered.c.part == 0, EVENT_ID), else_=func.gen_random_uuid()).label("event_id"),
+            case((numbered.c.part == constant(0), EVENT_ID), else_=func.gen_random_uuid()).label("event_id"),
             func.jsonb_agg(aggregate_order_by(numbered.c.tag, numbered.c.n)).label("tags"),
-        )
-        .group_by(numbered.c.part)
-        .cte("parts")
+        ).group_by(numbered.c.part),
+        "parts",
+        "one UserDataDeleted per part: the first with the statement's event id, the others with new ones",
     )
     event = outbox.enqueue(
         parts,
@@ -158,11 +157,8 @@ def _delete_user_data_statement() -> Select[Any]:
     first_event = [
         select(event.c[c]).where(event.c.event_id == EVENT_ID).scalar_subquery().label(c) for c in outbox.EVENT_COLUMNS
     ]
-    more_events = (
-        select(func.jsonb_agg(func.jsonb_build_object("id", event.c.event_id, "detail", event.c.event_detail)))
-        .where(event.c.event_id != EVENT_ID)
-        .scalar_subquery()
-    )
+    more = func.jsonb_build_object(constant("id"), event.c.event_id, constant("detail"), event.c.event_detail)
+    more_events = select(func.jsonb_agg(more).label("events")).where(event.c.event_id != EVENT_ID).scalar_subquery()
     # No FROM: always exactly one row, also for a repeated delivery.
     return select(
         _count(recorded).label("recorded"),
@@ -176,11 +172,20 @@ def _delete_user_data_statement() -> Select[Any]:
     )
 
 
+_DELETE_USER_DATA = Prebuilt(
+    "delete_user_data",
+    "change",
+    "Clerk's user.deleted: every row of the user (job infos and, by cascade, their interviews;"
+    " Idempotency-Keys; rate-limit buckets), the UserDataDeleted event(s) and the delivery's record.",
+    _delete_user_data(),
+)
+
+
 def delete_user_data(user_id: str, delivery_id: str, delivery_type: str) -> DeletedUserData:
     """Every row of the user (job infos and, by cascade, their interviews; Idempotency-Keys;
     rate-limit buckets), the UserDataDeleted event(s) and the delivery's record: one statement."""
     params = {OWNER.key: user_id, DELIVERY_ID.key: delivery_id, DELIVERY_TYPE.key: delivery_type}
-    row = unit_of_work.change(_delete_user_data_statement(), params)
+    row = unit_of_work.change(_DELETE_USER_DATA, params)
     assert row is not None  # a statement without FROM returns its one row
     more = [
         InvalidationEvent(UUID(e["id"]), USERS_SOURCE, USER_DATA_DELETED, e["detail"]) for e in row.more_events or ()

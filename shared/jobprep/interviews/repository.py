@@ -13,6 +13,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Row,
+    Select,
     case,
     exists,
     false,
@@ -21,15 +22,16 @@ from sqlalchemy import (
     true,
 )
 
-from jobprep import binds, cache_tags, conditional, create_once, rate_limit, unit_of_work
+from jobprep import binds, cache_tags, conditional, create_once, keyset, rate_limit
 from jobprep.binds import INTERVIEW_ID, JOB_INFO_ID, ONE_INTERVIEW, OWNER, UNLIMITED, value_of
+from jobprep.db import reads
 from jobprep.errors import NotFound, PlanLimitReached, RateLimited
 from jobprep.events import outbox
 from jobprep.interviews.schemas import InterviewCreate, InterviewUpdate
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
-from jobprep.keyset import Position, page_query, split_page
-from jobprep.prebuilt import cte
+from jobprep.keyset import Position
+from jobprep.prebuilt import Prebuilt, constant, cte
 from jobprep.records import Record
 
 SOURCE = "job-prep.interviews"
@@ -52,7 +54,8 @@ COLUMNS = InterviewRecord.columns()
 
 _cols = [interviews.c[c] for c in COLUMNS]
 _owner_join = interviews.join(job_infos, interviews.c.job_info_id == job_infos.c.id)
-_GET = select(*_cols).select_from(_owner_join).where(interviews.c.id == INTERVIEW_ID, job_infos.c.user_id == OWNER)
+_ROW = select(*_cols)
+_THE_CALLERS = _ROW.select_from(_owner_join).where(interviews.c.id == INTERVIEW_ID, job_infos.c.user_id == OWNER)
 _OWNED_JOB_INFO = select(job_infos.c.id).where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
 
 
@@ -68,9 +71,38 @@ def _event(rows: CTE, detail_type: str) -> CTE:
     )
 
 
+_GET = Prebuilt(
+    "get_interview",
+    "read",
+    "GET /interviews/{interviewId}: the interview, if its job info is the caller's.",
+    _THE_CALLERS,
+)
+
+
+def _page() -> Select[Any]:
+    job_info = cte(_OWNED_JOB_INFO, "job_info", "the job info, if it is the caller's (none: 404, not an empty page)")
+    items = keyset.newest_first(
+        _ROW.where(interviews.c.job_info_id == job_info.c.id), interviews.c.created_at, interviews.c.id
+    ).lateral("items")
+    return (
+        select(job_info.c.id.label("job_info"), *items.c)
+        .select_from(job_info.outerjoin(items, true()))
+        .order_by(items.c.created_at.desc(), items.c.id.desc())
+    )
+
+
+_PAGE = Prebuilt(
+    "list_interviews",
+    "read",
+    "GET /job-infos/{jobInfoId}/interviews: a page of the job info's interviews, newest first; the job"
+    " info's row, left-joined to the page, tells 404 from an empty page.",
+    _page(),
+)
+
+
 def get(user_id: str, interview_id: UUID) -> InterviewRecord:
     """Raises NotFound (missing, or its job info not the caller's: the same answer)."""
-    rows = unit_of_work.read(_GET, {INTERVIEW_ID.key: interview_id, OWNER.key: user_id})
+    rows = reads.fetch(_GET, {INTERVIEW_ID.key: interview_id, OWNER.key: user_id})
     if not rows:
         raise NotFound()
     return InterviewRecord.of(rows[0])
@@ -79,36 +111,26 @@ def get(user_id: str, interview_id: UUID) -> InterviewRecord:
 def page(
     user_id: str, job_info_id: UUID, limit: int, after: Position | None
 ) -> tuple[Sequence[InterviewRecord], Position | None]:
-    """A page of the job info's interviews (one statement: the owner row, left-joined to the
-    page). Raises NotFound when the job info is not the caller's: an empty page must not hide
-    that."""
-    owner = _OWNED_JOB_INFO.cte("owner")
-    items = page_query(select(*_cols).where(interviews.c.job_info_id == owner.c.id), interviews, limit, after).lateral(
-        "items"
-    )
-    stmt = (
-        select(owner.c.id.label("owner"), *items.c)
-        .select_from(owner.outerjoin(items, true()))
-        .order_by(items.c.created_at.desc(), items.c.id.desc())
-    )
-    rows = unit_of_work.read(stmt, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
+    """A page of the job info's interviews. Raises NotFound when the job info is not the
+    caller's: an empty page must not hide that."""
+    rows = reads.fetch(_PAGE, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id, **keyset.params(limit, after)})
     if not rows:
         raise NotFound()
     records = [InterviewRecord.of(r) for r in rows if r.id is not None]
-    return split_page(records, limit, lambda r: Position(r.created_at, r.id))
+    return keyset.split_page(records, limit, lambda r: Position(r.created_at, r.id))
 
 
 def _plan_allows() -> Any:
     """The original canCreateInterview: unlimited, or one interview that reached Hume."""
     completed = (
-        select(func.count())
+        select(func.count().label("completed"))
         .select_from(_owner_join)
         .where(job_infos.c.user_id == OWNER, interviews.c.hume_chat_id.is_not(None))
         .scalar_subquery()
     )
     return case(
         (UNLIMITED, true()),
-        (ONE_INTERVIEW, completed < 1),
+        (ONE_INTERVIEW, completed < constant(1)),
         else_=false(),
     )
 
@@ -128,7 +150,9 @@ def _creation(first_time: ColumnElement[bool]) -> create_once.Creation:
     token = rate_limit.take(select(owner.c.id).where(select(plan.c.allowed).scalar_subquery()))
     insert = interviews.insert().from_select(
         ["job_info_id", *FIELDS],
-        select(owner.c.id, *(value_of(interviews.c[n]) for n in FIELDS)).select_from(owner.join(token, true())),
+        select(owner.c.id.label("job_info_id"), *(value_of(interviews.c[n]).label(n) for n in FIELDS)).select_from(
+            owner.join(token, true())
+        ),
     )
     checks = [
         exists(select(owner.c.id)).label("owned"),
@@ -189,7 +213,7 @@ _update = conditional.update(
     "update_interview",
     "PATCH /interviews/{interviewId}: the fields named, If-Match, InterviewUpdated when a value changed.",
     interviews,
-    _GET,
+    _THE_CALLERS,
     SETTABLE,
     lambda updated: _event(updated, "InterviewUpdated"),
 )

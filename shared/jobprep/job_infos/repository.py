@@ -10,13 +10,15 @@ from uuid import UUID
 
 from sqlalchemy import CTE, select
 
-from jobprep import binds, cache_tags, conditional, create_once, unit_of_work
+from jobprep import binds, cache_tags, conditional, create_once, keyset
 from jobprep.binds import JOB_INFO_ID, OWNER, value_of
+from jobprep.db import reads
 from jobprep.errors import NotFound
 from jobprep.events import outbox
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
 from jobprep.job_infos.tables import job_infos
-from jobprep.keyset import Position, page_query, split_page
+from jobprep.keyset import Position
+from jobprep.prebuilt import Prebuilt
 from jobprep.records import Record
 
 SOURCE = "job-prep.job-infos"
@@ -37,8 +39,15 @@ class JobInfoRecord(Record):
 COLUMNS = JobInfoRecord.columns()
 
 
-_OWNED = (job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
-_GET = select(*(job_infos.c[c] for c in COLUMNS)).where(*_OWNED)
+_ROW = select(*(job_infos.c[c] for c in COLUMNS))
+_THE_CALLERS = _ROW.where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
+_GET = Prebuilt("get_job_info", "read", "GET /job-infos/{jobInfoId}: the caller's job info.", _THE_CALLERS)
+_PAGE = Prebuilt(
+    "list_job_infos",
+    "read",
+    "GET /job-infos: a page of the caller's job infos, newest first.",
+    keyset.newest_first(_ROW.where(job_infos.c.user_id == OWNER), job_infos.c.created_at, job_infos.c.id),
+)
 
 
 def _event(rows: CTE, detail_type: str) -> CTE:
@@ -54,18 +63,15 @@ def _event(rows: CTE, detail_type: str) -> CTE:
 
 def get(user_id: str, job_info_id: UUID) -> JobInfoRecord:
     """Raises NotFound (missing or not the caller's: the same answer)."""
-    rows = unit_of_work.read(_GET, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
+    rows = reads.fetch(_GET, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
     if not rows:
         raise NotFound()
     return JobInfoRecord.of(rows[0])
 
 
 def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[JobInfoRecord], Position | None]:
-    stmt = page_query(
-        select(*(job_infos.c[c] for c in COLUMNS)).where(job_infos.c.user_id == OWNER), job_infos, limit, after
-    )
-    records = [JobInfoRecord.of(r) for r in unit_of_work.read(stmt, {OWNER.key: user_id})]
-    return split_page(records, limit, lambda r: Position(r.created_at, r.id))
+    rows = reads.fetch(_PAGE, {OWNER.key: user_id, **keyset.params(limit, after)})
+    return keyset.split_page([JobInfoRecord.of(r) for r in rows], limit, lambda r: Position(r.created_at, r.id))
 
 
 FIELDS = tuple(JobInfoCreate.model_fields)  # what a create sets
@@ -76,7 +82,7 @@ _create = create_once.CreateOnce(
     lambda first_time: create_once.Creation(
         job_infos.insert().from_select(
             ["user_id", *FIELDS],
-            select(OWNER, *(value_of(job_infos.c[n]) for n in FIELDS)).where(first_time),
+            select(OWNER.label("user_id"), *(value_of(job_infos.c[n]).label(n) for n in FIELDS)).where(first_time),
         )
     ),
     lambda created: _event(created, "JobInfoCreated"),
@@ -94,7 +100,7 @@ _update = conditional.update(
     "update_job_info",
     "PATCH /job-infos/{jobInfoId}: the fields named, If-Match, JobInfoUpdated when a value changed.",
     job_infos,
-    _GET,
+    _THE_CALLERS,
     SETTABLE,
     lambda updated: _event(updated, "JobInfoUpdated"),
 )
