@@ -25,6 +25,7 @@ help:
 	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
 	@echo "make test    lint, type-check, validate the template and run every test"
 	@echo "make openapi rewrite openapi.json from the code (the tests fail while they differ)"
+	@echo "make sql     rewrite sql/<name>.sql, every prebuilt statement as PostgreSQL gets it (drift-tested too)"
 	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
 	@echo "make build   sam build (no Docker needed)"
 	@echo "make deploy  sam build + sam deploy --config-env dev (make deploy ENV=prod); docs/deploy.md"
@@ -91,6 +92,9 @@ reset-rate-limit:
 openapi: $(STAMP)
 	$(BIN)/python -m jobprep_local openapi --output openapi.json
 
+sql: $(STAMP)
+	$(BIN)/python -m jobprep_local.sql
+
 openapi-breaking: $(STAMP) $(OPENAPI_DIFF_STAMP)
 	$(BIN)/python -m jobprep_local openapi-breaking
 
@@ -153,5 +157,5 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
-.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi openapi-breaking lock lint validate \
+.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi sql openapi-breaking lock lint validate \
 	examples-build examples-check test build deploy fuzz bench clean

@@ -19,7 +19,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
-    Interval,
     String,
     Table,
     Uuid,
@@ -78,11 +77,11 @@ DELIVERY_TYPE = _bind("delivery_type", String())
 # The outbox.
 EVENT_ID = _bind("event_id", Uuid())  # the event a change statement writes
 OCCURRED_AT = _bind("occurred_at", String())
-OUTBOX_GRACE = _bind("outbox_grace", Interval())  # the inline publisher's head start on the relay
+OUTBOX_GRACE = _bind("outbox_grace_seconds", Integer())  # the inline publisher's head start on the relay
 SENT_EVENT_IDS = _bind("sent_event_ids", ARRAY(Uuid()))
 ERROR = _bind("error", String())
 BATCH_SIZE = _bind("batch_size", Integer())
-OLDER_THAN = _bind("older_than", Interval())
+OLDER_THAN = _bind("older_than_seconds", Integer())  # housekeeping: the age past which rows go
 
 
 def value_of(column: Column[Any]) -> BindParameter[Any]:

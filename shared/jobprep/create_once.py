@@ -53,7 +53,7 @@ from jobprep.db.metadata import metadata
 from jobprep.errors import IdempotencyKeyReused
 from jobprep.events.outbox import EVENT_COLUMNS
 from jobprep.identity import USER_ID_MAX
-from jobprep.prebuilt import Prebuilt, constant, cte
+from jobprep.prebuilt import Prebuilt, constant, cte, seconds
 from jobprep.records import Record
 
 KEY_MAX = 255
@@ -178,9 +178,9 @@ PURGE_EXPIRED = Prebuilt(
     "purge_idempotency_keys",
     "relay",
     "housekeeping: Idempotency-Keys older than their time to live.",
-    idempotency_keys.delete().where(idempotency_keys.c.created_at < func.now() - OLDER_THAN),
+    idempotency_keys.delete().where(idempotency_keys.c.created_at < func.now() - seconds(OLDER_THAN)),
 )
 
 
 def purge_expired(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: older_than}).rowcount
+    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount

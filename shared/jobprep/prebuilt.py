@@ -64,7 +64,7 @@ class Prebuilt:
     @cached_property
     def sql(self) -> str:
         """The statement as sql/<name>.sql holds it (see render)."""
-        return render(self)
+        return render(self.name, self.kind, self.about, self.statement)
 
 
 def catalog() -> list[Prebuilt]:
@@ -85,7 +85,9 @@ def cte(selectable: HasCTE, name: str, comment: str) -> CTE:
 def constant(value: str | int | float | bool | timedelta, type_: TypeEngine[Any] | None = None) -> ColumnElement[Any]:
     """A fixed value written into the SQL text (a bind would get an anonymous, unstable name)."""
     if isinstance(value, timedelta):
-        return literal_column(f"interval '{value.total_seconds():g} seconds'", type_ or Interval())
+        count = value.total_seconds()
+        unit = "second" if count == 1 else "seconds"
+        return literal_column(f"interval '{count:g} {unit}'", type_ or Interval())
     if isinstance(value, bool):
         return literal_column("true" if value else "false", type_ or Boolean())
     if isinstance(value, int):
@@ -93,6 +95,12 @@ def constant(value: str | int | float | bool | timedelta, type_: TypeEngine[Any]
     if isinstance(value, float):
         return literal_column(repr(value), type_ or Float())
     return literal_column("'" + value.replace("'", "''") + "'", type_ or String())
+
+
+def seconds(count: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An interval of `count` seconds (an integer bind types itself in the text; an interval
+    bind would not)."""
+    return count * constant(timedelta(seconds=1))
 
 
 _CTE_HEADER = re.compile(r"(WITH |, \n)(\w+) AS \n\(")
@@ -113,21 +121,21 @@ def placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
 
 
-def render(prebuilt: Prebuilt) -> str:
+def render(name: str, kind: Kind, about: str, statement: Executable) -> str:
     """The compiled text with a header and a comment line above each CTE, trailing spaces
     removed: only comments and whitespace differ from what the driver sends, so this text can
     be executed as it is."""
-    text = compiled_text(prebuilt.statement)
+    text = compiled_text(statement)
 
     def commented(match: re.Match[str]) -> str:
-        name = match.group(2)
-        if name not in _comments:
-            raise ValueError(f"{prebuilt.name}: CTE {name!r} has no comment (build it with prebuilt.cte)")
-        return f"{match.group(1)}\n-- {_comments[name]}\n{name} AS \n("
+        cte_name = match.group(2)
+        if cte_name not in _comments:
+            raise ValueError(f"{name}: CTE {cte_name!r} has no comment (build it with prebuilt.cte)")
+        return f"{match.group(1)}\n-- {_comments[cte_name]}\n{cte_name} AS \n("
 
     body = "\n".join(line.rstrip() for line in _CTE_HEADER.sub(commented, text).splitlines())
     names = placeholders(text)
-    about = [f"{prebuilt.name}: {prebuilt.about}", _KIND_NOTES[prebuilt.kind]]
-    about.append(f"Binds: {', '.join(names)}." if names else "Binds: none.")
-    header = [f"-- {line}" for paragraph in about for line in textwrap.wrap(paragraph, 96)]
+    lines = [f"{name}: {about}", _KIND_NOTES[kind]]
+    lines.append(f"Binds: {', '.join(names)}." if names else "Binds: none.")
+    header = [f"-- {line}" for paragraph in lines for line in textwrap.wrap(paragraph, 96)]
     return "\n".join(header) + "\n" + body.strip() + "\n"

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, OLDER_THAN
 from jobprep.db.metadata import metadata
-from jobprep.prebuilt import Prebuilt, cte
+from jobprep.prebuilt import Prebuilt, cte, seconds
 
 DELIVERY_ID_MAX = 255  # Svix ids are "msg_" + a 27-character KSUID
 
@@ -47,9 +47,9 @@ PURGE_EXPIRED = Prebuilt(
     "purge_webhook_deliveries",
     "relay",
     "housekeeping: webhook delivery ids kept longer than the sender retries a message.",
-    webhook_deliveries.delete().where(webhook_deliveries.c.received_at < func.now() - OLDER_THAN),
+    webhook_deliveries.delete().where(webhook_deliveries.c.received_at < func.now() - seconds(OLDER_THAN)),
 )
 
 
 def purge_expired(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: older_than}).rowcount
+    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount

@@ -36,7 +36,7 @@ from jobprep.binds import BATCH_SIZE, ERROR, EVENT_ID, OCCURRED_AT, OLDER_THAN, 
 from jobprep.config import get_settings
 from jobprep.db.metadata import metadata
 from jobprep.events.model import InvalidationEvent
-from jobprep.prebuilt import Prebuilt, constant, cte
+from jobprep.prebuilt import Prebuilt, constant, cte, seconds
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 900
@@ -67,7 +67,7 @@ def event_params() -> dict[str, Any]:
     return {
         EVENT_ID.key: uuid4(),
         OCCURRED_AT.key: datetime.now(UTC).isoformat(),
-        OUTBOX_GRACE.key: timedelta(seconds=get_settings().outbox_inline_grace_seconds),
+        OUTBOX_GRACE.key: get_settings().outbox_inline_grace_seconds,
     }
 
 
@@ -109,7 +109,7 @@ def enqueue(
             constant(source).label("source"),
             constant(detail_type).label("detail_type"),
             func.jsonb_build_object(*pairs, type_=JSONB).label("detail"),
-            (func.now() + OUTBOX_GRACE).label("next_attempt_at"),
+            (func.now() + seconds(OUTBOX_GRACE)).label("next_attempt_at"),
         ).select_from(rows),
     )
     return cte(
@@ -211,12 +211,12 @@ PURGE_SENT = Prebuilt(
     "purge_sent_events",
     "relay",
     "housekeeping: sent events older than the retention.",
-    outbox.delete().where(outbox.c.sent_at < func.now() - OLDER_THAN),
+    outbox.delete().where(outbox.c.sent_at < func.now() - seconds(OLDER_THAN)),
 )
 
 
 def purge_sent(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(PURGE_SENT.statement, {OLDER_THAN.key: older_than}).rowcount
+    return conn.execute(PURGE_SENT.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
 
 
 PENDING_STATS = Prebuilt(
@@ -228,7 +228,7 @@ PENDING_STATS = Prebuilt(
         func.coalesce(extract("epoch", func.now() - func.min(outbox.c.created_at)), constant(0)).label("oldest"),
     ).where(
         outbox.c.sent_at.is_(None),
-        or_(outbox.c.attempts > constant(0), outbox.c.created_at < func.now() - OUTBOX_GRACE),
+        or_(outbox.c.attempts > constant(0), outbox.c.created_at < func.now() - seconds(OUTBOX_GRACE)),
     ),
 )
 
@@ -237,6 +237,6 @@ def pending_stats(conn: Connection) -> tuple[int, float]:
     """Events the relay still owes, and the age in seconds of the oldest (0 when none): failed ones
     waiting out their backoff, and any past the inline publisher's grace period. A row within it
     is not counted: most likely it was published and its deferred sent mark is on its way."""
-    grace = timedelta(seconds=get_settings().outbox_inline_grace_seconds)
+    grace = get_settings().outbox_inline_grace_seconds
     count, oldest = conn.execute(PENDING_STATS.statement, {OUTBOX_GRACE.key: grace}).one()
     return int(count), float(oldest)
