@@ -24,6 +24,7 @@ help:
 	@echo "make psql    psql on the dev database"
 	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
 	@echo "make test    lint, type-check, validate the template and run every test"
+	@echo "make unit / make integration / make e2e   one part of the tests (tests/unit, tests/integration, tests/e2e)"
 	@echo "make openapi rewrite openapi.json from the code (the tests fail while they differ)"
 	@echo "make sql     rewrite sql/<name>.sql, every prebuilt statement as PostgreSQL gets it (drift-tested too)"
 	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
@@ -134,8 +135,20 @@ examples-check: examples-build
 	cd $(EXAMPLE) && node_modules/.bin/tsc --noEmit
 	cd $(EXAMPLE) && node --test build/test/
 
+PYTEST := SAM_BIN=$(abspath $(SAM)) UV_BIN=$(abspath $(UV)) $(BIN)/pytest
+
 test: $(STAMP) $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP) chromium lint validate openapi-breaking examples-check
-	SAM_BIN=$(abspath $(SAM)) UV_BIN=$(abspath $(UV)) $(BIN)/pytest
+	$(PYTEST)
+
+# One part of the suite, with what it needs installed (make test runs them all, after the checks).
+unit: $(STAMP) $(OPENAPI_DIFF_STAMP) | $(UV)
+	$(PYTEST) tests/unit
+
+integration: $(STAMP) $(TOOLS_STAMP)
+	$(PYTEST) tests/integration
+
+e2e: $(STAMP) chromium
+	$(PYTEST) tests/e2e
 
 build: $(TOOLS_STAMP)
 	$(SAM) build
@@ -158,4 +171,4 @@ clean:
 	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache $(EXAMPLE)/node_modules $(EXAMPLE)/build
 
 .PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi sql openapi-breaking lock lint validate \
-	examples-build examples-check test build deploy fuzz bench clean
+	examples-build examples-check test unit integration e2e build deploy fuzz bench clean

@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, table, text
 from sqlalchemy.engine import Engine
 
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
@@ -86,7 +86,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
     unit_of_work.flush_receipts()
     with engine.connect() as conn:
-        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in TABLES}
+        return {t: sorted(map(tuple, conn.execute(select(text("*")).select_from(table(t)))), key=repr) for t in TABLES}
 
 
 def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:

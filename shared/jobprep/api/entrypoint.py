@@ -19,7 +19,7 @@ from jobprep import (
     unit_of_work,
 )
 from jobprep.api import errors
-from jobprep.api.request import body_problem
+from jobprep.api.request import body_problem, plain_json_content_type
 from jobprep.observability import logger, metrics, tracer
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -40,6 +40,7 @@ def entrypoint(app: APIGatewayHttpResolver) -> LambdaHandler:
         problem = body_problem(event)
         if problem is not None:
             return _refusal(problem)
+        plain_json_content_type(event)
         return app.resolve(event, context)
 
     return cast(LambdaHandler, handler)

@@ -16,7 +16,7 @@ from jobprep.db import reads
 from jobprep.errors import NotFound
 from jobprep.events import outbox
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
-from jobprep.job_infos.tables import job_infos
+from jobprep.job_infos.tables import ExperienceLevel, job_infos
 from jobprep.keyset import Position
 from jobprep.prebuilt import Prebuilt
 from jobprep.records import Record
@@ -29,7 +29,7 @@ class JobInfoRecord(Record):
     id: UUID
     name: str
     title: str | None
-    experience_level: str
+    experience_level: ExperienceLevel
     description: str
     version: int
     created_at: datetime
