@@ -1,6 +1,7 @@
 -- claim_due_events: the relay's next batch: due rows, oldest first, locked for this run; rows
 -- another run holds are skipped.
--- Run by the outbox relay and housekeeping (jobprep.relay), or for a failed inline publish.
+-- Outbox bookkeeping: run by the relay and its housekeeping (jobprep.relay), a keep-warm ping or
+-- after a failed inline publish (jobprep.unit_of_work).
 -- Binds: batch_size.
 SELECT outbox.id, outbox.source, outbox.detail_type, outbox.detail
 FROM outbox

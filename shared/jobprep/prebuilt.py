@@ -29,7 +29,8 @@ _KIND_NOTES: dict[Kind, str] = {
         " published once it has committed. While this container holds the sent marks of earlier events,"
         " the statement also carries them: the sent_receipts CTE (mark_sent.sql)."
     ),
-    "relay": "Run by the outbox relay and housekeeping (jobprep.relay), or for a failed inline publish.",
+    "relay": "Outbox bookkeeping: run by the relay and its housekeeping (jobprep.relay), a keep-warm ping or"
+    " after a failed inline publish (jobprep.unit_of_work).",
 }
 
 _catalog: dict[str, Prebuilt] = {}
@@ -74,11 +75,11 @@ def catalog() -> list[Prebuilt]:
 
 def cte(selectable: HasCTE, name: str, comment: str) -> CTE:
     """``selectable.cte(name)``, with the comment rendered above it in sql/."""
+    if "%" in comment:
+        raise ValueError("a comment must not contain %: psycopg reads it as a placeholder")
     known = _comments.setdefault(name, comment)
     if known != comment:
         raise ValueError(f"CTE {name!r} already means {known!r}: give this one another name")
-    if "%" in comment:
-        raise ValueError("a comment must not contain %: psycopg reads it as a placeholder")
     return selectable.cte(name)
 
 
