@@ -24,7 +24,9 @@ help:
 	@echo "make psql    psql on the dev database"
 	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
 	@echo "make test    lint, type-check, validate the template and run every test"
+	@echo "make unit / make integration / make e2e   one part of the tests (tests/unit, tests/integration, tests/e2e)"
 	@echo "make openapi rewrite openapi.json from the code, and the example client's types from it (the tests fail while they differ)"
+	@echo "make sql     rewrite sql/<name>.sql, every prebuilt statement as PostgreSQL gets it (drift-tested too)"
 	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
 	@echo "make build   sam build (no Docker needed)"
 	@echo "make deploy  sam build + sam deploy --config-env dev (make deploy ENV=prod); docs/deploy.md"
@@ -93,6 +95,9 @@ openapi: $(STAMP) examples/nextjs-api-client/node_modules/.package-lock.json
 	$(BIN)/python -m jobprep_local openapi --output openapi.json
 	cd examples/nextjs-api-client && npm run -s generate
 
+sql: $(STAMP)
+	$(BIN)/python -m jobprep_local.sql
+
 openapi-breaking: $(STAMP) $(OPENAPI_DIFF_STAMP)
 	$(BIN)/python -m jobprep_local openapi-breaking
 
@@ -133,8 +138,20 @@ examples-build: $(EXAMPLE_DEPS)
 examples-check: examples-build
 	@for example in $(EXAMPLES); do (cd $$example && npm run -s check) || exit 1; done
 
+PYTEST := SAM_BIN=$(abspath $(SAM)) UV_BIN=$(abspath $(UV)) $(BIN)/pytest
+
 test: $(STAMP) $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP) chromium lint validate openapi-breaking examples-check
-	SAM_BIN=$(abspath $(SAM)) UV_BIN=$(abspath $(UV)) $(BIN)/pytest
+	$(PYTEST)
+
+# One part of the suite, with what it needs installed (make test runs them all, after the checks).
+unit: $(STAMP) $(OPENAPI_DIFF_STAMP) | $(UV)
+	$(PYTEST) tests/unit
+
+integration: $(STAMP) $(TOOLS_STAMP)
+	$(PYTEST) tests/integration
+
+e2e: $(STAMP) chromium
+	$(PYTEST) tests/e2e
 
 build: $(TOOLS_STAMP)
 	$(SAM) build
@@ -157,5 +174,5 @@ clean:
 	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache \
 		$(addsuffix /node_modules,$(EXAMPLES)) $(addsuffix /build,$(EXAMPLES))
 
-.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi openapi-breaking lock lint validate \
-	examples-build examples-check test build deploy fuzz bench clean
+.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi sql openapi-breaking lock lint validate \
+	examples-build examples-check test unit integration e2e build deploy fuzz bench clean

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import clerk, contract, responses
+from jobprep.api import clerk, contract, replies
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.errors import ErrorBody
 from jobprep.api.resolver import make_resolver
@@ -17,10 +17,10 @@ from jobprep.observability import logger, metrics
 app = make_resolver()
 
 # The shared declarations, with this route's own 401: the Svix signature stands in for the JWT.
-RESPONSES = contract.responses(
+DECLARED = contract.declare(
     contract.no_content("Processed, a repeat of a processed message, or an ignored event type"), *contract.WITH_BODY
 )
-RESPONSES[401] = contract.json_body(
+DECLARED[401] = contract.json_body(
     ErrorBody, "Unauthorized: missing or invalid Svix signature, or a timestamp more than 5 minutes off"
 )
 
@@ -28,7 +28,7 @@ RESPONSES[401] = contract.json_body(
 @app.post(
     "/webhooks/clerk",
     summary="Clerk webhook (Svix-signed): user.deleted removes all of the user's data",
-    responses=RESPONSES,
+    responses=DECLARED,
     tags=["webhooks"],
 )
 def receive() -> Response[Any]:
@@ -37,13 +37,13 @@ def receive() -> Response[Any]:
     event = clerk.parse(clerk.ClerkEvent, body)
     if event.type != "user.deleted":
         logger.info("webhook ignored", extra={"svix_id": message_id, "type": event.type})
-        return responses.no_content()
+        return replies.no_content()
     user = clerk.parse(clerk.DeletedUser, event.data, loc=("body", "data"))
     result = delete_user_data(user.id, message_id, event.type)
     logger.info("user data deleted", extra={"svix_id": message_id, "user_id": user.id, **vars(result)})
     if not result.repeated:
         metrics.add_metric(name="UserDataDeleted", unit=MetricUnit.Count, value=1)
-    return responses.no_content()
+    return replies.no_content()
 
 
 lambda_handler = entrypoint(app)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import contract, responses
+from jobprep.api import contract, replies
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IdempotencyKey, caller, path_id
 from jobprep.api.resolver import make_resolver
@@ -21,7 +21,7 @@ app = make_resolver()
 @app.post(
     "/job-infos/<jobInfoId>/interviews",
     summary="Start an interview for one of the caller's job infos",
-    responses=contract.responses(
+    responses=contract.declare(
         contract.created(InterviewOut, "Created"), *contract.WITH_BODY, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND
     ),
     tags=["interviews"],
@@ -37,7 +37,7 @@ def create(
     result = create_interview(who.user_id, who.features, path_id(jobInfoId), data, idempotency_key)
     if not result.replayed:
         metrics.add_metric(name="InterviewCreated", unit=MetricUnit.Count, value=1)
-    return responses.created(result, f"/interviews/{result.resource.id}")
+    return replies.created(result, f"/interviews/{result.resource.id}")
 
 
 lambda_handler = entrypoint(app)

@@ -5,7 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from jobprep.api import contract, responses
+from jobprep.api import contract, replies
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IfNoneMatch, caller, path_id
 from jobprep.api.resolver import make_resolver
@@ -18,13 +18,13 @@ app = make_resolver()
 @app.get(
     "/job-infos/<jobInfoId>",
     summary="Get one of the caller's job infos",
-    responses=contract.responses(
+    responses=contract.declare(
         contract.ok(JobInfoOut, "The job info", etag=True), HTTPStatus.NOT_MODIFIED, HTTPStatus.NOT_FOUND
     ),
     tags=["job infos"],
 )
 def get(jobInfoId: str, if_none_match: IfNoneMatch = None) -> Response[Any]:  # noqa: N803 - the route's parameter name
-    return responses.resource(get_job_info(caller(app).user_id, path_id(jobInfoId)), if_none_match)
+    return replies.resource(get_job_info(caller(app).user_id, path_id(jobInfoId)), if_none_match)
 
 
 lambda_handler = entrypoint(app)

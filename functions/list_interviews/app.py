@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from jobprep.api import contract, responses
+from jobprep.api import contract, replies
 from jobprep.api.cursor import CURSOR_MAX, decode_cursor
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import caller, path_id
@@ -21,7 +21,7 @@ app = make_resolver()
 @app.get(
     "/job-infos/<jobInfoId>/interviews",
     summary="List the interviews of one of the caller's job infos",
-    responses=contract.responses(contract.ok(InterviewPage, "A page of interviews"), HTTPStatus.NOT_FOUND),
+    responses=contract.declare(contract.ok(InterviewPage, "A page of interviews"), HTTPStatus.NOT_FOUND),
     tags=["interviews"],
 )
 def list_(
@@ -30,7 +30,7 @@ def list_(
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
 ) -> Response[Any]:
     items, next_page = list_interviews(caller(app).user_id, path_id(jobInfoId), limit, decode_cursor(cursor))
-    return responses.page(items, next_page)
+    return replies.page(items, next_page)
 
 
 lambda_handler = entrypoint(app)

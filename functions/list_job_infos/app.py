@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from jobprep.api import contract, responses
+from jobprep.api import contract, replies
 from jobprep.api.cursor import CURSOR_MAX, decode_cursor
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import caller
@@ -20,7 +20,7 @@ app = make_resolver()
 @app.get(
     "/job-infos",
     summary="List the caller's job infos",
-    responses=contract.responses(contract.ok(JobInfoPage, "A page of job infos")),
+    responses=contract.declare(contract.ok(JobInfoPage, "A page of job infos")),
     tags=["job infos"],
 )
 def list_(
@@ -28,7 +28,7 @@ def list_(
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
 ) -> Response[Any]:
     items, next_page = list_job_infos(caller(app).user_id, limit, decode_cursor(cursor))
-    return responses.page(items, next_page)
+    return replies.page(items, next_page)
 
 
 lambda_handler = entrypoint(app)

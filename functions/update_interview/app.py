@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import contract, responses
+from jobprep.api import contract, replies
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IfMatch, caller, parse_if_match, path_id
 from jobprep.api.resolver import make_resolver
@@ -21,7 +21,7 @@ app = make_resolver()
 @app.patch(
     "/interviews/<interviewId>",
     summary="Update one of the caller's interviews",
-    responses=contract.responses(
+    responses=contract.declare(
         contract.ok(InterviewOut, "The updated interview (unchanged, same ETag, when nothing differed)", etag=True),
         *contract.WITH_BODY,
         HTTPStatus.NOT_FOUND,
@@ -37,7 +37,7 @@ def update(
     result = update_interview(caller(app).user_id, path_id(interviewId), body, parse_if_match(if_match))
     if result.changed:
         metrics.add_metric(name="InterviewUpdated", unit=MetricUnit.Count, value=1)
-    return responses.resource(result)
+    return replies.resource(result)
 
 
 lambda_handler = entrypoint(app)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jobprep.api import contract, responses
+from jobprep.api import contract, replies
 from jobprep.api.entrypoint import entrypoint
 from jobprep.api.request import IfMatch, caller, parse_if_match, path_id
 from jobprep.api.resolver import make_resolver
@@ -21,7 +21,7 @@ app = make_resolver()
 @app.patch(
     "/job-infos/<jobInfoId>",
     summary="Update one of the caller's job infos",
-    responses=contract.responses(
+    responses=contract.declare(
         contract.ok(JobInfoOut, "The updated job info (unchanged, same ETag, when nothing differed)", etag=True),
         *contract.WITH_BODY,
         HTTPStatus.NOT_FOUND,
@@ -37,7 +37,7 @@ def update(
     result = update_job_info(caller(app).user_id, path_id(jobInfoId), body, parse_if_match(if_match))
     if result.changed:
         metrics.add_metric(name="JobInfoUpdated", unit=MetricUnit.Count, value=1)
-    return responses.resource(result)
+    return replies.resource(result)
 
 
 lambda_handler = entrypoint(app)

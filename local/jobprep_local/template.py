@@ -17,10 +17,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 
-class CfnTag:
-    """An unresolved intrinsic (!Ref, !Sub, ...), kept as {"Fn::X": value} like the JSON form."""
-
-
 class CfnLoader(yaml.SafeLoader):
     """SafeLoader that accepts CloudFormation's short-form tags instead of failing on them."""
 

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.dialects.postgresql import JSONB
+
+from jobprep.prebuilt import constant
 
 Part = ColumnElement[Any]
 
 
 def _tag(*parts: str | Part) -> ColumnElement[str]:
-    return func.concat(*parts)
+    return func.concat(*(constant(p) if isinstance(p, str) else p for p in parts))
 
 
 def job_infos_global() -> ColumnElement[str]:
-    return literal("global:jobInfos")
+    return constant("global:jobInfos")
 
 
 def job_infos_of_user(user_id: Part) -> ColumnElement[str]:
@@ -32,7 +34,7 @@ def job_info(job_info_id: Part) -> ColumnElement[str]:
 
 
 def interviews_global() -> ColumnElement[str]:
-    return literal("global:interviews")
+    return constant("global:interviews")
 
 
 def interviews_of_job_info(job_info_id: Part) -> ColumnElement[str]:

@@ -1,15 +1,19 @@
-"""Keyset pagination over (created_at DESC, id DESC): stable under concurrent inserts.
-The API encodes a Position as an opaque cursor (jobprep.api.cursor)."""
+"""Keyset pagination, newest first over (a time column DESC, id DESC): stable under concurrent
+inserts. A page statement is prebuilt: where it starts is a bind (the first page starts at
+START, past every row), and it fetches one row more than the page to tell whether another
+follows. The API encodes a Position as an opaque cursor (jobprep.api.cursor)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, Table, tuple_
+from sqlalchemy import Column, Select, tuple_
+
+from jobprep.binds import AFTER_AT, AFTER_ID, PAGE_ROWS
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -19,20 +23,31 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Position:
-    created_at: datetime
+    """The last row a page held: its time (the sort column) and id."""
+
+    at: datetime
     id: UUID
 
 
-def page_query(stmt: Select[Any], table: Table, limit: int, after: Position | None) -> Select[Any]:
-    """Newest first; one extra row tells whether another page exists."""
-    if after is not None:
-        stmt = stmt.where(tuple_(table.c.created_at, table.c.id) < tuple_(after.created_at, after.id))
-    return stmt.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit + 1)
+START = Position(datetime.max.replace(tzinfo=UTC), UUID(int=(1 << 128) - 1))  # after it: every row
 
 
-def split_page(rows: Sequence[R], limit: int, position_of: Any) -> tuple[Sequence[R], Position | None]:
+def newest_first(rows: Select[Any], at: Column[datetime], row_id: Column[UUID]) -> Select[Any]:
+    """`rows`, one page of them: after the bound position, newest first."""
+    return (
+        rows.where(tuple_(at, row_id) < tuple_(AFTER_AT, AFTER_ID)).order_by(at.desc(), row_id.desc()).limit(PAGE_ROWS)
+    )
+
+
+def params(limit: int, after: Position | None) -> dict[str, Any]:
+    start = after or START
+    return {AFTER_AT.key: start.at, AFTER_ID.key: start.id, PAGE_ROWS.key: limit + 1}
+
+
+def split_page(
+    rows: Sequence[R], limit: int, position_of: Callable[[R], Position]
+) -> tuple[Sequence[R], Position | None]:
     """The page and where the next one starts (None: this is the last page)."""
     if len(rows) > limit:
-        last = rows[limit - 1]
-        return rows[:limit], position_of(last)
+        return rows[:limit], position_of(rows[limit - 1])
     return rows, None

@@ -7,7 +7,6 @@ statement that fails later (or does not get past its checks) takes no token.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sqlalchemy import (
@@ -16,18 +15,22 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Float,
+    Integer,
     PrimaryKeyConstraint,
     Select,
     String,
     Table,
-    bindparam,
+    cast,
+    extract,
     func,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
 
+from jobprep.binds import BUCKET, CAPACITY, OWNER, PER_SECOND
 from jobprep.db.metadata import metadata
 from jobprep.identity import USER_ID_MAX
+from jobprep.prebuilt import constant, cte
 
 rate_limit_buckets = Table(
     "rate_limit_buckets",
@@ -40,45 +43,46 @@ rate_limit_buckets = Table(
 )
 
 _b = rate_limit_buckets.c
-_OWNER = bindparam("owner_id", type_=String)
-_BUCKET = bindparam("bucket", type_=String)
-_CAPACITY = bindparam("capacity", type_=Float)
-_PER_SECOND = bindparam("per_second", type_=Float)
 
 # GREATEST(0, ...): a transaction that started earlier (older now()) than the last refill must
 # not see negative elapsed time and drain the bucket.
 _REFILLED = func.least(
-    _CAPACITY, _b.tokens + func.greatest(0, func.extract("epoch", func.now() - _b.refilled_at)) * _PER_SECOND
+    CAPACITY, _b.tokens + func.greatest(constant(0), extract("epoch", func.now() - _b.refilled_at)) * PER_SECOND
 )
 
 
 def params(user_id: str, bucket: str, *, capacity: int, refill_per_day: float) -> dict[str, Any]:
-    return {"owner_id": user_id, "bucket": bucket, "capacity": capacity, "per_second": refill_per_day / 86_400}
+    return {OWNER.key: user_id, BUCKET.key: bucket, CAPACITY.key: capacity, PER_SECOND.key: refill_per_day / 86_400}
 
 
 def take(gate: Select[Any]) -> CTE:
     """Takes one token for each row `gate` yields (one, or none when an earlier check failed);
-    returns the row only if a token was there to take."""
-    return (
+    yields the row only if a token was there to take."""
+    return cte(
         insert(rate_limit_buckets)
         .from_select(
             ["user_id", "bucket", "tokens", "refilled_at"],
-            gate.with_only_columns(_OWNER, _BUCKET, _CAPACITY - 1, func.now(), maintain_column_froms=True),
+            gate.with_only_columns(
+                OWNER.label("user_id"),
+                BUCKET.label("bucket"),
+                (CAPACITY - constant(1)).label("tokens"),
+                func.now().label("refilled_at"),
+                maintain_column_froms=True,
+            ),
         )
         .on_conflict_do_update(
             index_elements=[_b.user_id, _b.bucket],
-            set_={"tokens": _REFILLED - 1, "refilled_at": func.greatest(_b.refilled_at, func.now())},
-            where=_REFILLED >= 1,
+            set_={"tokens": _REFILLED - constant(1), "refilled_at": func.greatest(_b.refilled_at, func.now())},
+            where=constant(1) <= _REFILLED,
         )
-        .returning(_b.tokens)
-        .cte("token")
+        .returning(_b.tokens),
+        "token",
+        "one rate-limit token taken from the caller's bucket (created full), only if one is left",
     )
 
 
-def tokens_left() -> ColumnElement[Any]:
-    """The bucket as this statement found it (NULL: never used), for Retry-After."""
-    return select(_REFILLED).where(_b.user_id == _OWNER, _b.bucket == _BUCKET).scalar_subquery()
-
-
-def retry_after_seconds(tokens: float, refill_per_day: float) -> int:
-    return max(1, math.ceil((1 - tokens) / (refill_per_day / 86_400)))
+def retry_after() -> ColumnElement[int]:
+    """Whole seconds until the bucket, as this statement found it, holds a token again (at least 1)."""
+    tokens = select(_REFILLED.label("tokens")).where(_b.user_id == OWNER, _b.bucket == BUCKET).scalar_subquery()
+    wait = func.ceil((constant(1) - func.coalesce(tokens, constant(0))) / PER_SECOND)
+    return cast(func.greatest(constant(1), wait), Integer)

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from jobprep import webhook_deliveries
+from jobprep import unit_of_work, webhook_deliveries
 from jobprep.config import get_settings
 from jobprep.create_once import purge_expired
 from jobprep.db import engine as db
-from jobprep.events import outbox, receipts
+from jobprep.events import outbox
 from jobprep.events.publisher import put_events
 from jobprep.observability import logger
 
@@ -38,8 +38,7 @@ class RelayReport:
 def relay_pending(remaining_ms: Callable[[], int]) -> RelayReport:
     settings = get_settings()
     report = RelayReport()
-    with db.connect() as conn:
-        receipts.flush(conn)  # this container's own deferred marks first: never re-publish those
+    unit_of_work.flush_receipts()  # this container's own deferred marks first: never re-publish those
     while remaining_ms() > SAFETY_MARGIN_MS:
         with db.transaction() as conn:
             due = outbox.claim_due(conn, settings.outbox_batch_size)

@@ -25,6 +25,7 @@ import sys
 
 from jobprep.db import engine as db
 from jobprep.events.publisher import events_client
+from jobprep.events.wakeup import sqs_client
 
 
 def before_snapshot() -> None:
@@ -34,7 +35,8 @@ def before_snapshot() -> None:
 def after_restore() -> None:
     db.engine.dispose()  # in case anything connected after the before-snapshot hook
     random.seed()  # from os.urandom, which the restored environment reseeds
-    events_client.cache_clear()
+    events_client.cache_clear()  # every cached AWS client: EventBridge and the relay's wake-up queue
+    sqs_client.cache_clear()
     # Only if something imported it: importing it here would cost the restore more than it saves.
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
     if parameters is not None:

@@ -3,11 +3,13 @@
 1. One statement makes the change and writes its outbox row (data-modifying CTEs): atomic on
    its own in autocommit, so no BEGIN/COMMIT, and the ownership checks, plan and rate limits
    ride in the same statement. It returns the changed row plus the event it wrote.
-2. After it has committed, the event is published with PutEvents.
-3. A published event's "sent" mark rides on the connection's next statement (receipts); an
-   event EventBridge refused is pushed back with backoff right away (a round trip only on
-   that failure path) and a relay run is requested (events.wakeup); anything else (a
-   container killed in between) is found by the relay's safety-net schedule.
+2. Once it has committed, the event is published with PutEvents.
+3. A published event's "sent" mark waits in the container (events.receipts) and goes out with
+   the container's next change statement: change() attaches the pending marks to the statement
+   it runs, as the sent_receipts CTE. An event EventBridge refused is pushed back with backoff
+   right away (a round trip only on that failure path) and a relay run is requested
+   (events.wakeup); anything else (a container killed in between) is found by the relay's
+   safety-net schedule.
 """
 
 from __future__ import annotations
@@ -15,37 +17,60 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Row
 
+from jobprep.binds import SENT_EVENT_IDS
 from jobprep.db import engine as db
 from jobprep.events import receipts
 from jobprep.events.model import InvalidationEvent
-from jobprep.events.outbox import event_from, event_params, record_outcome
+from jobprep.events.outbox import MARK_SENT, SENT_RECEIPTS, event_from, event_params, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
 from jobprep.events.wakeup import request_relay
 from jobprep.observability import logger, tracer
+from jobprep.prebuilt import Prebuilt
 
 # Ask the relay to run once the failed rows' first backoff (at most 10 s) has passed.
 RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS = 30
 
 
-@tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip
-def read(statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
-    """One read statement, one round trip."""
-    with db.connect() as conn:
-        return conn.execute(statement, params).all()
-
-
 @tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip, then the publish
-def change(statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
-    """Run a change statement (built with events.outbox.enqueue), then publish its event.
-    Returns its single result row, or None when it returned none."""
+def change(statement: Prebuilt, params: Mapping[str, Any]) -> Row[Any] | None:
+    """Run a change statement (built with events.outbox.enqueue), carrying this container's
+    pending sent marks, then publish its event. Returns its single result row, or None when it
+    returned none."""
+    sent: dict[str, Any] = {**event_params(), **params}
+    marks = receipts.pending()
+    executable = statement.statement
+    if marks:
+        executable = statement.plus(SENT_RECEIPTS)
+        sent[SENT_EVENT_IDS.key] = list(marks)
     with db.connect() as conn:
-        row = conn.execute(statement, {**event_params(), **params}).one_or_none()
+        row = conn.execute(executable, sent).one_or_none()
+    # Marked, or skipped because the relay holds the row: then the relay marks it when done.
+    receipts.forget(marks)
     event = event_from(row)
     if event is not None:
         publish([event])
     return row
+
+
+def flush_receipts() -> bool:
+    """Send this container's pending sent marks on their own (a keep-warm ping, the relay).
+    False when there were none, and nothing was sent."""
+    marks = receipts.pending()
+    if not marks:
+        return False
+    with db.connect() as conn:
+        conn.execute(MARK_SENT.statement, {SENT_EVENT_IDS.key: list(marks)})
+    receipts.forget(marks)
+    return True
+
+
+def ping() -> None:
+    """A keep-warm ping: the pending marks when there are any, else a liveness check; either
+    way one statement on the pooled connection."""
+    if not flush_receipts():
+        db.ping()
 
 
 def publish(events: Sequence[InvalidationEvent]) -> PublishResult:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import CTE, Column, Connection, DateTime, String, Table, bindparam, func, select
+from sqlalchemy import CTE, Column, Connection, DateTime, String, Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, OLDER_THAN
 from jobprep.db.metadata import metadata
+from jobprep.prebuilt import Prebuilt, cte, seconds
 
 DELIVERY_ID_MAX = 255  # Svix ids are "msg_" + a 27-character KSUID
 
@@ -31,19 +33,23 @@ webhook_deliveries = Table(
 def record() -> CTE:
     """Records :delivery_id (with :delivery_type); yields one row for a new delivery, none for
     a repeat. Gate every change of the statement on ``exists(select(record_cte.c.id))``."""
-    return (
+    return cte(
         insert(webhook_deliveries)
-        .from_select(
-            ["id", "event_type"],
-            select(bindparam("delivery_id", type_=String), bindparam("delivery_type", type_=String)),
-        )
+        .from_select(["id", "event_type"], select(DELIVERY_ID.label("id"), DELIVERY_TYPE.label("event_type")))
         .on_conflict_do_nothing(index_elements=[webhook_deliveries.c.id])
-        .returning(webhook_deliveries.c.id)
-        .cte("recorded")
+        .returning(webhook_deliveries.c.id),
+        "recorded",
+        "the webhook delivery's id, recorded: one row the first time, none for a repeat",
     )
 
 
+PURGE_EXPIRED = Prebuilt(
+    "purge_webhook_deliveries",
+    "relay",
+    "housekeeping: webhook delivery ids kept longer than the sender retries a message.",
+    webhook_deliveries.delete().where(webhook_deliveries.c.received_at < func.now() - seconds(OLDER_THAN)),
+)
+
+
 def purge_expired(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(
-        webhook_deliveries.delete().where(webhook_deliveries.c.received_at < func.now() - older_than)
-    ).rowcount
+    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, table, text
 from sqlalchemy.engine import Engine
 
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
@@ -76,19 +77,30 @@ def api(clean_db: Engine, event_sink: EventSink, local_api: LocalApi) -> ApiClie
     return ApiClient(local_api)
 
 
-def settle_receipts() -> None:
-    """Send the deferred "sent" marks now (in AWS they ride on the container's next statement)."""
-    from jobprep.db import engine as db
-    from jobprep.events import receipts
-
-    with db.connect() as conn:
-        receipts.flush(conn)
-
-
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to prove a rejected request changed nothing. Earlier requests'
-    deferred "sent" marks are settled first: they ride on whatever statement runs next, and
-    are bookkeeping of those requests, not a change made by the one under test."""
-    settle_receipts()
+    """Every row of every table, to prove a rejected request changed nothing. The sent marks of
+    events published earlier go out first (as a keep-warm ping sends them): otherwise the
+    next write, even a refused one, carries them (test_receipts.py), and they are bookkeeping
+    of those earlier requests, not a change made by the one under test."""
+    from jobprep import unit_of_work
+
+    unit_of_work.flush_receipts()
     with engine.connect() as conn:
-        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in TABLES}
+        return {t: sorted(map(tuple, conn.execute(select(text("*")).select_from(table(t)))), key=repr) for t in TABLES}
+
+
+def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:
+    """The app's backend pid once it is blocked on a lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with admin.connect() as conn:
+            pid = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'job-prep-functions'"
+                    " AND datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        if pid is not None:
+            return int(pid)
+        time.sleep(0.02)
+    raise AssertionError("the request never blocked on a lock")

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from jobprep import unit_of_work
 from jobprep_local.apigw import LocalLambdaContext, http_api_event
 from jobprep_local.clerk import DEV_WEBHOOK_SECRET, PATH, signed, user_deleted
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
 from jobprep_local.template import functions, load_handler
 from tests.conftest import WEBHOOK_SECRET, EventSink
-from tests.integration.conftest import ApiClient, settle_receipts, snapshot
+from tests.integration.conftest import ApiClient, snapshot
 
 FUNCTION = "ClerkWebhookFunction"
 
@@ -313,7 +314,7 @@ def test_500_job_infos_deleted_within_one_invocation(event_sink: EventSink, clea
     assert len(events) == 3
     assert all(len(json.dumps(e["detail"])) * 10 < 256 * 1024 for e in events)
     assert len({e["detail"]["eventId"] for e in events}) == 3
-    settle_receipts()
+    assert unit_of_work.flush_receipts(), "all three were published: their sent marks wait in the container"
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar_one() == 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from jobprep import unit_of_work
+from jobprep.binds import EVENT_ID
 from jobprep.config import get_settings
 from jobprep.db import engine as db
+from jobprep.events import outbox
 from jobprep.migrations import upgrade
 from tests import pg
 from tests.alarms import custom_metric_alarms, emf_records
-from tests.integration.conftest import ApiClient, snapshot
+from tests.integration.conftest import ApiClient, snapshot, wait_for_lock_wait
 
 
 class StoppableServer:
@@ -103,23 +104,6 @@ def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServ
     assert len(api.get("/job-infos").json()["items"]) == 6
 
 
-def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:
-    """The app's backend pid once it is blocked on a lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with admin.connect() as conn:
-            pid = conn.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'job-prep-functions'"
-                    " AND datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-        if pid is not None:
-            return int(pid)
-        time.sleep(0.02)
-    raise AssertionError("the mutation never blocked on the outbox row")
-
-
 @pytest.mark.parametrize(
     "mutation",
     ["create_job_info", "update_job_info", "delete_job_info", "create_interview", "update_interview"],
@@ -137,7 +121,7 @@ def test_connection_killed_halfway_through_a_mutation(
     before = snapshot(clean_db)
 
     event_id = uuid4()
-    monkeypatch.setattr(unit_of_work, "event_params", lambda: {"event_id": event_id, "occurred_at": "now"})
+    monkeypatch.setattr(unit_of_work, "event_params", lambda: {**outbox.event_params(), EVENT_ID.key: event_id})
     blocker = clean_db.connect().execution_options(isolation_level="READ COMMITTED")
     blocker.begin()
     blocker.execute(

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tests.conftest import EventSink
-from tests.integration.conftest import ApiClient, settle_receipts, snapshot
+from tests.integration.conftest import ApiClient, snapshot
 
 
 def _resources(api: ApiClient) -> dict[str, dict[str, Any]]:
@@ -71,7 +71,6 @@ def test_a_patch_that_changes_nothing_keeps_the_version_and_emits_no_event(
 ) -> None:
     resource = _resources(api)[kind]
     path = PATHS[kind].format(id=resource["id"])
-    settle_receipts()
     event_sink.drain()
     before = snapshot(clean_db)
     current = api.get(path)

@@ -1,6 +1,7 @@
 """Idempotency-Key on creates: a retry returns the first result and creates nothing, even concurrently."""
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Engine
 
 from tests.conftest import EventSink
@@ -11,7 +12,7 @@ BODY = {"name": "Role", "experienceLevel": "senior", "description": "d"}
 
 def count(engine: Engine, table: str) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(sql_table(table))).scalar_one())
 
 
 def test_retry_returns_the_first_response(api: ApiClient, event_sink: EventSink, clean_db: Engine) -> None:

@@ -13,12 +13,13 @@ from botocore.exceptions import EndpointConnectionError
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from jobprep import unit_of_work
 from jobprep.events import publisher as events_module
 from jobprep.relay import relay_pending
 from jobprep_local.invoke import LocalApi
 from tests.alarms import custom_metric_alarms, emf_records
 from tests.conftest import EventSink
-from tests.integration.conftest import ApiClient, settle_receipts
+from tests.integration.conftest import ApiClient
 
 METRICS_NAMESPACE = os.environ["POWERTOOLS_METRICS_NAMESPACE"]  # the tests' own, not the template's
 FOREVER = lambda: 60_000  # noqa: E731 - remaining-time callback of a fresh invocation
@@ -55,7 +56,9 @@ def flaky(event_sink: EventSink, monkeypatch: pytest.MonkeyPatch) -> FlakyEventB
 
 
 def outbox_state(engine: Engine) -> Counter[str]:
-    settle_receipts()
+    """Pending and sent rows, once this container's sent marks have gone out (as a keep-warm
+    ping sends them)."""
+    unit_of_work.flush_receipts()
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT CASE WHEN sent_at IS NULL THEN 'pending' ELSE 'sent' END FROM outbox"))
         return Counter(rows.scalars())
@@ -123,7 +126,7 @@ def test_partial_failures_are_not_success(
         api.patch(f"/job-infos/{job['id']}", {"name": "renamed"})
     sent_now = Counter(e["detail"]["id"] for e in event_sink.drain() if e["detail-type"] == "JobInfoUpdated")
     assert set(sent_now) == {j["id"] for j in even}
-    settle_receipts()
+    unit_of_work.flush_receipts()
     with clean_db.connect() as conn:
         failed = conn.execute(
             text(
@@ -248,28 +251,13 @@ def test_relay_emits_what_its_alarms_watch(
 
 
 def test_sent_marks_ride_on_a_statement_built_once() -> None:
-    """The marks are added to a statement once, not per invocation: a new statement object would
-    make SQLAlchemy walk the whole statement for its cache key on every request. A statement built
-    per call takes its ridden copy with it."""
-    import gc
-    import uuid
+    """The marks are added to each prebuilt statement once, not per invocation: a new statement
+    object would make SQLAlchemy walk the whole statement for its cache key on every request."""
+    from jobprep.events.outbox import SENT_RECEIPTS
+    from jobprep.prebuilt import catalog
 
-    from sqlalchemy import literal, select
-
-    from jobprep.events import receipts
-
-    statement = select(literal(1))
-    receipts.note_sent([uuid.uuid4()])
-    try:
-        first, second = receipts._ride_along(statement), receipts._ride_along(statement)
-        assert first is not None
-        assert second is not None
-        assert first[0] is second[0]
-        assert first[0] is not statement
-        assert "sent_receipts" in str(first[0])
-        held = len(receipts._ridden)
-        del statement, first, second
-        gc.collect()
-        assert len(receipts._ridden) == held - 1
-    finally:
-        settle_receipts()
+    for prebuilt in catalog():
+        if prebuilt.kind == "change":
+            ridden = prebuilt.plus(SENT_RECEIPTS)
+            assert ridden is prebuilt.plus(SENT_RECEIPTS), prebuilt.name
+            assert ridden is not prebuilt.statement

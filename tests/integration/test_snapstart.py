@@ -3,11 +3,14 @@ reused (the pooled server connection, the random state, AWS clients, cached secr
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import random
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,7 +18,6 @@ from sqlalchemy.pool import QueuePool
 
 from jobprep import snapstart
 from jobprep.db import engine as db
-from jobprep.events.publisher import events_client
 from jobprep_local.template import functions
 from tests.integration.conftest import ApiClient
 from tests.integration.test_connection_reuse import app_backends
@@ -72,11 +74,28 @@ def test_clones_of_one_snapshot_draw_different_random_numbers() -> None:
     assert draws[0] != draws[1]
 
 
-def test_after_restore_drops_the_cached_eventbridge_client(aws: None) -> None:
-    client = events_client()
-    assert events_client() is client  # cached for warm invocations
+def cached_aws_clients() -> list[Any]:
+    """Every cached AWS client factory in the layer (a `functools.cache`d `*_client`)."""
+    import jobprep
+
+    found = {}
+    for module in pkgutil.walk_packages(jobprep.__path__, "jobprep."):
+        if module.name.startswith("jobprep.migrations"):
+            continue
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if name.endswith("_client") and callable(getattr(value, "cache_clear", None)):
+                found[value.__module__ + "." + name] = value
+    return list(found.values())
+
+
+def test_after_restore_drops_every_cached_aws_client(aws: None) -> None:
+    factories = cached_aws_clients()
+    assert {f.__name__ for f in factories} >= {"events_client", "sqs_client"}
+    clients = [factory() for factory in factories]
+    assert [factory() for factory in factories] == clients  # cached for warm invocations
     snapstart.after_restore()
-    assert events_client() is not client
+    for factory, client in zip(factories, clients, strict=True):
+        assert factory() is not client, f"{factory.__module__}.{factory.__name__} survives a restore"
 
 
 def test_after_restore_drops_cached_secrets(aws: None) -> None:

@@ -66,7 +66,7 @@ def test_invocations_are_traced_with_the_statement_as_a_subsegment(
 
     documents = received(xray_daemon)
     handlers = [d for d in documents if d["name"] == "## handler"]
-    statements = [d for d in documents if d["name"] == "## jobprep.unit_of_work.read"]
+    statements = [d for d in documents if d["name"] == "## jobprep.db.reads.fetch"]
     assert [h["annotations"]["ColdStart"] for h in handlers] == [True, False]
     assert len(statements) == 2
     assert {s["parent_id"] for s in statements} == {h["id"] for h in handlers}, "the statement inside the handler"

@@ -1,11 +1,13 @@
+import copy
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from jobprep.api.cursor import decode_cursor, encode_cursor
-from jobprep.api.request import parse_if_match
+from jobprep.api.request import body_problem, parse_if_match, plain_json_content_type
 from jobprep.errors import InvalidInput
 from jobprep.identity import plan_features as _features
 from jobprep.keyset import Position
@@ -51,3 +53,29 @@ def test_bad_cursor_is_a_validation_error(cursor: str) -> None:
     with pytest.raises(InvalidInput) as info:
         decode_cursor(cursor)
     assert info.value.loc == ("query", "cursor")
+
+
+def _post(content_type: str, body: str = '{"name": "x"}') -> dict[str, Any]:
+    return {
+        "body": body,
+        "headers": {"Content-Type": content_type},
+        "requestContext": {"http": {"method": "POST"}},
+        "isBase64Encoded": False,
+    }
+
+
+def test_the_body_check_only_checks() -> None:
+    event = _post("Application/JSON; charset=UTF-8")
+    untouched = copy.deepcopy(event)
+    assert body_problem(event) is None
+    assert event == untouched
+    assert body_problem(_post("text/plain")) == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+def test_an_accepted_content_type_is_rewritten_as_plain_json_for_powertools() -> None:
+    event = _post("Application/JSON; charset=UTF-8")
+    plain_json_content_type(event)
+    assert event["headers"] == {"Content-Type": "application/json"}
+    bodiless = {**_post("Application/JSON"), "body": None}
+    plain_json_content_type(bodiless)
+    assert bodiless["headers"] == {"Content-Type": "Application/JSON"}, "no body, nothing to rewrite"

@@ -1,5 +1,5 @@
 """The OpenAPI response declarations, built once and used by every route: each status a route can
-answer with, its body model and its headers. Routes call `responses(success, *statuses)`."""
+answer with, its body model and its headers. Routes call `declare(success, *statuses)`."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ COMMON = (
 WITH_BODY = (HTTPStatus.BAD_REQUEST, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
 
 
-def responses(success: dict[int, OpenAPIResponse], *statuses: int) -> dict[int, OpenAPIResponse]:
+def declare(success: dict[int, OpenAPIResponse], *statuses: int) -> dict[int, OpenAPIResponse]:
     """The route's success response(s) plus the shared declarations of `statuses` and COMMON."""
     declared = dict(success)
     for status in sorted({int(s) for s in (*COMMON, *statuses)}):

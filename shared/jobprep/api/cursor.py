@@ -17,7 +17,7 @@ CURSOR_MAX = 200
 def encode_cursor(position: Position | None) -> str | None:
     if position is None:
         return None
-    raw = json.dumps([position.created_at.isoformat(), str(position.id)], separators=(",", ":"))
+    raw = json.dumps([position.at.isoformat(), str(position.id)], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -26,10 +26,10 @@ def decode_cursor(cursor: str | None) -> Position | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        position = Position(datetime.fromisoformat(created_at), UUID(row_id))
+        at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        position = Position(datetime.fromisoformat(at), UUID(row_id))
     except (ValueError, TypeError, binascii.Error, UnicodeError) as exc:
         raise InvalidInput(("query", "cursor"), "invalid pagination cursor") from exc
-    if position.created_at.tzinfo is None:
+    if position.at.tzinfo is None:
         raise InvalidInput(("query", "cursor"), "invalid pagination cursor")
     return position

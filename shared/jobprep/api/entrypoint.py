@@ -1,6 +1,7 @@
 """The Lambda handler around a resolver: structured logs with the request id as correlation id,
-EMF metrics, an X-Ray subsegment, scheduled keep-warm pings that only check the pooled connection,
-and the body check (415/400) that must come before Powertools parses anything."""
+EMF metrics, an X-Ray subsegment, scheduled keep-warm pings (the pooled connection checked and
+any pending sent marks sent), and the body check (415/400) that must come before Powertools
+parses anything."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from jobprep import snapstart  # noqa: F401 - registers the SnapStart restore hooks
+from jobprep import (
+    snapstart,  # noqa: F401 - registers the SnapStart restore hooks
+    unit_of_work,
+)
 from jobprep.api import errors
-from jobprep.api.request import body_problem
-from jobprep.db import engine as db
+from jobprep.api.request import body_problem, plain_json_content_type
 from jobprep.observability import logger, metrics, tracer
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -32,11 +35,12 @@ def entrypoint(app: APIGatewayHttpResolver) -> LambdaHandler:
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if is_keep_warm(event):
-            db.ping()
+            unit_of_work.ping()
             return {"warm": True}
         problem = body_problem(event)
         if problem is not None:
             return _refusal(problem)
+        plain_json_content_type(event)
         return app.resolve(event, context)
 
     return cast(LambdaHandler, handler)

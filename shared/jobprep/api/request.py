@@ -70,28 +70,39 @@ def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
     return message.get_content_type(), params
 
 
+def _carries_a_body(event: dict[str, Any]) -> bool:
+    # Only methods that carry a body: one on GET or DELETE has no meaning (RFC 9110), ignored.
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
+    return bool(event.get("body")) and method in _BODY_METHODS
+
+
+def _content_type_header(headers: dict[str, Any]) -> str:
+    return next((k for k in headers if str(k).lower() == "content-type"), "content-type")
+
+
 def body_problem(event: dict[str, Any]) -> HTTPStatus | None:
     """415 for a body that is not declared as UTF-8 JSON, 400 for one that cannot be decoded.
 
     Runs before routing and Powertools' validation, which would otherwise parse form and
-    multipart bodies as if this API accepted them. Only methods that carry a body (POST,
-    PATCH, PUT) are checked: a body on GET or DELETE has no meaning (RFC 9110) and is ignored.
-    An accepted Content-Type is rewritten as plain `application/json`: media types are
-    case-insensitive, Powertools' own check is not."""
-    body = event.get("body")
-    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
-    if not body or method not in _BODY_METHODS:
+    multipart bodies as if this API accepted them. Only POST, PATCH and PUT bodies are checked."""
+    if not _carries_a_body(event):
         return None
     headers: dict[str, Any] = event.get("headers") or {}
-    name = next((k for k in headers if str(k).lower() == "content-type"), "content-type")
-    media_type, params = _media_type(str(headers.get(name, "")))
+    media_type, params = _media_type(str(headers.get(_content_type_header(headers), "")))
     # email.message answers text/plain for a missing or unparsable header: not JSON either way.
     if media_type != "application/json" or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         return HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            base64.b64decode(event["body"], validate=True).decode("utf-8")
         except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
             return HTTPStatus.BAD_REQUEST
-    headers[name] = "application/json"
     return None
+
+
+def plain_json_content_type(event: dict[str, Any]) -> None:
+    """Rewrite the Content-Type of a body body_problem() accepted as plain `application/json`:
+    media types are case-insensitive and may carry a charset, Powertools' own check is neither."""
+    headers: dict[str, Any] | None = event.get("headers")
+    if headers and _carries_a_body(event):
+        headers[_content_type_header(headers)] = "application/json"

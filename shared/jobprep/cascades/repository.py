@@ -4,101 +4,81 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    ARRAY,
     CTE,
-    Integer,
+    Column,
     ScalarSelect,
     Select,
-    String,
-    Uuid,
-    any_,
-    bindparam,
+    Table,
     case,
     exists,
     func,
-    literal,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 
-from jobprep import cache_tags, unit_of_work, webhook_deliveries
+from jobprep import cache_tags, conditional, unit_of_work, webhook_deliveries
+from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, EVENT_ID, JOB_INFO_ID, OWNER
 from jobprep.create_once import idempotency_keys
-from jobprep.errors import Contended, NotFound, PreconditionFailed
 from jobprep.events import outbox
 from jobprep.events.model import InvalidationEvent
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.repository import SOURCE as JOB_INFOS_SOURCE
 from jobprep.job_infos.tables import job_infos
+from jobprep.prebuilt import Prebuilt, constant, cte
 from jobprep.rate_limit import rate_limit_buckets
 
-_OWNER = bindparam("owner_id", type_=String)
-ATTEMPTS = 3
 
-
-@cache
-def _delete_job_info_statement(guarded: bool) -> Select[Any]:
-    current = (
-        select(job_infos.c.id, job_infos.c.version)
-        .where(job_infos.c.id == bindparam("job_info_id", type_=Uuid), job_infos.c.user_id == _OWNER)
-        .cte("current")
+def _cascaded(deleted: CTE) -> CTE:
+    # Every CTE reads the statement's snapshot, taken before ON DELETE CASCADE runs.
+    return cte(
+        select(interviews.c.id).where(interviews.c.job_info_id.in_(select(deleted.c.id))),
+        "cascaded",
+        "the interviews ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them",
     )
-    # The statement's snapshot: the interviews ON DELETE CASCADE is about to remove.
-    cascaded = select(interviews.c.id).where(interviews.c.job_info_id == select(current.c.id).scalar_subquery())
-    cascaded_cte = cascaded.cte("cascaded")
-    conditions = [job_infos.c.id == select(current.c.id).scalar_subquery()]
-    if guarded:
-        conditions.append(job_infos.c.version == any_(bindparam("if_match", type_=ARRAY(Integer))))
-    deleted = job_infos.delete().where(*conditions).returning(job_infos.c.id).cte("deleted")
+
+
+def _job_info_deleted(deleted: CTE) -> CTE:
+    """JobInfoDeleted, tagged for the job info and for every interview ON DELETE CASCADE removes."""
+    cascaded = _cascaded(deleted)
     own = cache_tags.as_json(
-        [*cache_tags.job_info_tags(deleted.c.id, _OWNER), cache_tags.interviews_of_job_info(deleted.c.id)]
+        [*cache_tags.job_info_tags(deleted.c.id, OWNER), cache_tags.interviews_of_job_info(deleted.c.id)]
     )
     children = case(
         (
-            exists(select(cascaded_cte.c.id)),
+            exists(select(cascaded.c.id)),
             cache_tags.as_json([cache_tags.interviews_global()]).op("||", return_type=JSONB)(
-                select(func.jsonb_agg(cache_tags.interview(cascaded_cte.c.id))).scalar_subquery()
+                select(func.jsonb_agg(cache_tags.interview(cascaded.c.id)).label("tags")).scalar_subquery()
             ),
         ),
         else_=func.jsonb_build_array(type_=JSONB),
     )
-    event = outbox.enqueue(
+    return outbox.enqueue(
         deleted,
         source=JOB_INFOS_SOURCE,
         detail_type="JobInfoDeleted",
         resource_id=deleted.c.id,
-        user_id=_OWNER,
+        user_id=OWNER,
         tags=own.op("||", return_type=JSONB)(children),
     )
-    return select(
-        current.c.version.label("current_version"),
-        deleted.c.id.label("deleted_id"),
-        *(event.c[c] for c in outbox.EVENT_COLUMNS),
-    ).select_from(current.outerjoin(deleted, true()).outerjoin(event, true()))
+
+
+_delete_job_info = conditional.delete(
+    "delete_job_info",
+    "DELETE /job-infos/{jobInfoId}: the job info and its interviews, If-Match, one JobInfoDeleted.",
+    job_infos,
+    select(job_infos.c.id, job_infos.c.version).where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER),
+    _job_info_deleted,
+)
 
 
 def delete_job_info(user_id: str, job_info_id: UUID, if_match: Collection[int] | None) -> None:
     """Raises NotFound (missing or not the caller's) or PreconditionFailed (stale If-Match)."""
-    stmt = _delete_job_info_statement(if_match is not None)
-    params: dict[str, Any] = {"job_info_id": job_info_id, "owner_id": user_id}
-    if if_match is not None:
-        params["if_match"] = list(if_match)
-    for _ in range(ATTEMPTS):
-        row = unit_of_work.change(stmt, params)
-        if row is None:
-            raise NotFound()
-        if row.deleted_id is not None:
-            return
-        if if_match is not None and row.current_version not in if_match:
-            raise PreconditionFailed()
-        # Changed or deleted between the snapshot and the delete: look again.
-    raise Contended()
+    _delete_job_info.write({JOB_INFO_ID.key: job_info_id, OWNER.key: user_id}, if_match)
 
 
 # Account deletion -----------------------------------------------------------------------------
@@ -108,7 +88,6 @@ USER_DATA_DELETED = "UserDataDeleted"
 # Tags per UserDataDeleted event: at most ~58 bytes each, so one event stays under 24 KB and a
 # relay batch of 10 under PutEvents' 256 KB. A larger account gets several events.
 TAGS_PER_EVENT = 400
-_EVENT_ID = bindparam("event_id", type_=Uuid)
 
 
 @dataclass(frozen=True)
@@ -122,72 +101,64 @@ class DeletedUserData:
 
 
 def _count(rows: CTE) -> ScalarSelect[int]:
-    return select(func.count()).select_from(rows).scalar_subquery()
+    return select(func.count().label("rows")).select_from(rows).scalar_subquery()
 
 
-@cache
-def _delete_user_data_statement() -> Select[Any]:
+def _delete_user_data() -> Select[Any]:
     recorded = webhook_deliveries.record()
     first_delivery = exists(select(recorded.c.id))
-    deleted = (
-        job_infos.delete()
-        .where(job_infos.c.user_id == _OWNER, first_delivery)
-        .returning(job_infos.c.id)
-        .cte("deleted_job_infos")
-    )
-    # The statement's snapshot: the interviews ON DELETE CASCADE is about to remove.
-    cascaded = select(interviews.c.id).where(interviews.c.job_info_id.in_(select(deleted.c.id))).cte("cascaded")
-    keys = (
-        idempotency_keys.delete()
-        .where(idempotency_keys.c.user_id == _OWNER, first_delivery)
-        .returning(idempotency_keys.c.key)
-        .cte("deleted_keys")
-    )
-    buckets = (
-        rate_limit_buckets.delete()
-        .where(rate_limit_buckets.c.user_id == _OWNER, first_delivery)
-        .returning(rate_limit_buckets.c.bucket)
-        .cte("deleted_buckets")
-    )
-    # One row per tag, in a stable order: the user's list tags, each job info's, then interviews'.
+
+    def gone(table: Table, returning: Column[Any], name: str, what: str) -> CTE:
+        statement = table.delete().where(table.c.user_id == OWNER, first_delivery).returning(returning)
+        return cte(statement, name, f"the user's {what}, deleted (a repeated delivery deletes nothing)")
+
+    deleted = gone(job_infos, job_infos.c.id, "deleted_job_infos", "job infos")
+    cascaded = _cascaded(deleted)
+    keys = gone(idempotency_keys, idempotency_keys.c.key, "deleted_keys", "Idempotency-Keys")
+    buckets = gone(rate_limit_buckets, rate_limit_buckets.c.bucket, "deleted_buckets", "rate-limit buckets")
     any_job_info, any_interview = exists(select(deleted.c.id)), exists(select(cascaded.c.id))
-    tags = union_all(
-        select(literal(0).label("ord"), cache_tags.job_infos_global().label("tag")).where(any_job_info),
-        select(literal(1), cache_tags.job_infos_of_user(_OWNER)).where(any_job_info),
-        select(literal(2), cache_tags.job_info(deleted.c.id)),
-        select(literal(3), cache_tags.interviews_of_job_info(deleted.c.id)),
-        select(literal(4), cache_tags.interviews_global()).where(any_interview),
-        select(literal(5), cache_tags.interview(cascaded.c.id)),
-    ).cte("tags")
-    position = func.row_number().over(order_by=(tags.c.ord, tags.c.tag)) - 1
-    numbered = select(tags.c.tag, position.label("n"), (position // TAGS_PER_EVENT).label("part")).cte("numbered")
+    tags = cte(
+        union_all(
+            select(constant(0).label("ord"), cache_tags.job_infos_global().label("tag")).where(any_job_info),
+            select(constant(1), cache_tags.job_infos_of_user(OWNER).label("tag")).where(any_job_info),
+            select(constant(2), cache_tags.job_info(deleted.c.id).label("tag")),
+            select(constant(3), cache_tags.interviews_of_job_info(deleted.c.id).label("tag")),
+            select(constant(4), cache_tags.interviews_global().label("tag")).where(any_interview),
+            select(constant(5), cache_tags.interview(cascaded.c.id).label("tag")),
+        ),
+        "tags",
+        "one row per cache tag to invalidate: the user's lists, each job info's, then each interview's",
+    )
+    position = func.row_number().over(order_by=(tags.c.ord, tags.c.tag)) - constant(1)
+    numbered = cte(
+        select(tags.c.tag, position.label("n"), (position // constant(TAGS_PER_EVENT)).label("part")),
+        "numbered",
+        f"the tags in a stable order, cut into parts of {TAGS_PER_EVENT} (one event each)",
+    )
     # Part 0 carries the statement's :event_id (published inline by unit_of_work.change); the
     # others get ids of their own and are published right after by delete_user_data.
-    parts = (
+    parts = cte(
         select(
-            case((numbered.c.part == 0, _EVENT_ID), else_=func.gen_random_uuid()).label("event_id"),
+            case((numbered.c.part == constant(0), EVENT_ID), else_=func.gen_random_uuid()).label("event_id"),
             func.jsonb_agg(aggregate_order_by(numbered.c.tag, numbered.c.n)).label("tags"),
-        )
-        .group_by(numbered.c.part)
-        .cte("parts")
+        ).group_by(numbered.c.part),
+        "parts",
+        "one UserDataDeleted per part: the first with the statement's event id, the others with new ones",
     )
     event = outbox.enqueue(
         parts,
         source=USERS_SOURCE,
         detail_type=USER_DATA_DELETED,
-        resource_id=_OWNER,
-        user_id=_OWNER,
+        resource_id=OWNER,
+        user_id=OWNER,
         tags=parts.c.tags,
         event_id=parts.c.event_id,
     )
     first_event = [
-        select(event.c[c]).where(event.c.event_id == _EVENT_ID).scalar_subquery().label(c) for c in outbox.EVENT_COLUMNS
+        select(event.c[c]).where(event.c.event_id == EVENT_ID).scalar_subquery().label(c) for c in outbox.EVENT_COLUMNS
     ]
-    more_events = (
-        select(func.jsonb_agg(func.jsonb_build_object("id", event.c.event_id, "detail", event.c.event_detail)))
-        .where(event.c.event_id != _EVENT_ID)
-        .scalar_subquery()
-    )
+    more = func.jsonb_build_object(constant("id"), event.c.event_id, constant("detail"), event.c.event_detail)
+    more_events = select(func.jsonb_agg(more).label("events")).where(event.c.event_id != EVENT_ID).scalar_subquery()
     # No FROM: always exactly one row, also for a repeated delivery.
     return select(
         _count(recorded).label("recorded"),
@@ -201,11 +172,20 @@ def _delete_user_data_statement() -> Select[Any]:
     )
 
 
+_DELETE_USER_DATA = Prebuilt(
+    "delete_user_data",
+    "change",
+    "Clerk's user.deleted: every row of the user (job infos and, by cascade, their interviews;"
+    " Idempotency-Keys; rate-limit buckets), the UserDataDeleted event(s) and the delivery's record.",
+    _delete_user_data(),
+)
+
+
 def delete_user_data(user_id: str, delivery_id: str, delivery_type: str) -> DeletedUserData:
     """Every row of the user (job infos and, by cascade, their interviews; Idempotency-Keys;
     rate-limit buckets), the UserDataDeleted event(s) and the delivery's record: one statement."""
-    params = {"owner_id": user_id, "delivery_id": delivery_id, "delivery_type": delivery_type}
-    row = unit_of_work.change(_delete_user_data_statement(), params)
+    params = {OWNER.key: user_id, DELIVERY_ID.key: delivery_id, DELIVERY_TYPE.key: delivery_type}
+    row = unit_of_work.change(_DELETE_USER_DATA, params)
     assert row is not None  # a statement without FROM returns its one row
     more = [
         InvalidationEvent(UUID(e["id"]), USERS_SOURCE, USER_DATA_DELETED, e["detail"]) for e in row.more_events or ()

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import select as io_select
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from aws_lambda_powertools.metrics import MetricUnit
-from sqlalchemy import Connection, Executable, create_engine, event, literal, select
+from sqlalchemy import Connection, create_engine, event, literal, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -65,45 +65,6 @@ def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any
         raise sa_exc.DisconnectionError() from exc
 
 
-# --- bookkeeping that rides along --------------------------------------------------------------
-#
-# Some writes need not be waited for on their own (the outbox's "sent" marks): a rider attaches
-# them to whatever this engine runs next in autocommit, as an extra CTE of that statement, and
-# is told when that statement has run. If it fails, the rider simply tries again on the next one.
-
-Rider = Callable[[Executable], tuple[Executable, dict[str, Any], Callable[[], None]] | None]
-_riders: list[Rider] = []
-_RAN = "jobprep.riders_ran"
-
-
-def add_rider(rider: Rider) -> None:
-    _riders.append(rider)
-
-
-def _before_execute(
-    conn: Connection, statement: Executable, multiparams: Any, params: Any, _options: Any
-) -> tuple[Executable, Any, Any]:
-    conn.info.pop(_RAN, None)
-    if multiparams or not _riders or not conn.connection.driver_connection.autocommit:  # type: ignore[union-attr]
-        return statement, multiparams, params
-    ran: list[Callable[[], None]] = []
-    merged = dict(params or {})
-    for rider in _riders:
-        attached = rider(statement)
-        if attached is not None:
-            statement, extra, on_success = attached
-            merged.update(extra)
-            ran.append(on_success)
-    if ran:
-        conn.info[_RAN] = ran
-    return statement, multiparams, merged
-
-
-def _after_execute(conn: Connection, *_args: Any) -> None:
-    for on_success in conn.info.pop(_RAN, ()):
-        on_success()
-
-
 def build_engine(settings: Settings, *, pool_size: int = 1) -> Engine:
     built = create_engine(
         database_url(settings),
@@ -119,8 +80,6 @@ def build_engine(settings: Settings, *, pool_size: int = 1) -> Engine:
     )
     event.listen(built, "checkin", _on_checkin)
     event.listen(built, "checkout", _on_checkout)
-    event.listen(built, "before_execute", _before_execute, retval=True)
-    event.listen(built, "after_execute", _after_execute)
     if settings.database_url is None:
         event.listen(built, "do_connect", password_provider(settings))
     return built
@@ -170,7 +129,6 @@ def transaction() -> Iterator[Connection]:
 
 
 def ping() -> None:
-    """Check out the connection (the checkout check reconnects if needed) and run a trivial query;
-    deferred bookkeeping rides along (keep-warm events flush it)."""
+    """Check out the connection (the checkout check reconnects if needed) and run a trivial query."""
     with connect() as conn:
         conn.execute(select(literal(1)))

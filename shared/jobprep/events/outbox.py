@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
-    ARRAY,
     CTE,
     Column,
     ColumnElement,
@@ -23,10 +22,9 @@ from sqlalchemy import (
     Update,
     Uuid,
     any_,
-    bindparam,
     cast,
+    extract,
     func,
-    literal,
     or_,
     select,
     text,
@@ -34,9 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from jobprep.binds import BATCH_SIZE, ERROR, EVENT_ID, OCCURRED_AT, OLDER_THAN, OUTBOX_GRACE, SENT_EVENT_IDS
 from jobprep.config import get_settings
 from jobprep.db.metadata import metadata
 from jobprep.events.model import InvalidationEvent
+from jobprep.prebuilt import Prebuilt, constant, cte, seconds
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 900
@@ -62,8 +62,13 @@ EVENT_COLUMNS = ("event_id", "event_source", "event_detail_type", "event_detail"
 
 
 def event_params() -> dict[str, Any]:
-    """The bind values every enqueue() needs: a fresh event id and the time of the change."""
-    return {"event_id": uuid4(), "occurred_at": datetime.now(UTC).isoformat()}
+    """The bind values every enqueue() needs: a fresh event id, the time of the change, and the
+    inline publisher's head start before the relay considers the row."""
+    return {
+        EVENT_ID.key: uuid4(),
+        OCCURRED_AT.key: datetime.now(UTC).isoformat(),
+        OUTBOX_GRACE.key: get_settings().outbox_inline_grace_seconds,
+    }
 
 
 def enqueue(
@@ -75,46 +80,48 @@ def enqueue(
     user_id: ColumnElement[Any],
     tags: ColumnElement[Any],
     job_info_id: ColumnElement[Any] | None = None,
-    name: str = "event",
     event_id: ColumnElement[Any] | None = None,
 ) -> CTE:
     """A data-modifying CTE writing one outbox row per row of `rows` (the changed rows: none,
-    no event). Its detail is the DESIGN shape; the inline publisher gets the rest of the grace
-    period before the relay considers the row (its "sent" mark is deferred, see receipts).
+    no event). Its detail is the DESIGN shape; the inline publisher gets the grace period
+    before the relay considers the row (its "sent" mark is deferred, see receipts).
     `event_id` defaults to the statement's one :event_id; a statement writing several events
     passes a column of `rows` with a distinct id per row."""
     if event_id is None:
-        event_id = bindparam("event_id", type_=Uuid)
+        event_id = EVENT_ID
     pairs: list[Any] = [
-        "eventId",
+        constant("eventId"),
         cast(event_id, String),
-        "occurredAt",
-        cast(bindparam("occurred_at", type_=String), String),
-        "id",
+        constant("occurredAt"),
+        OCCURRED_AT,
+        constant("id"),
         resource_id,
-        "userId",
+        constant("userId"),
         user_id,
     ]
     if job_info_id is not None:
-        pairs += ["jobInfoId", job_info_id]
-    pairs += ["tags", tags]
-    grace = timedelta(seconds=get_settings().outbox_inline_grace_seconds)
+        pairs += [constant("jobInfoId"), job_info_id]
+    pairs += [constant("tags"), tags]
     insert = outbox.insert().from_select(
         ["id", "source", "detail_type", "detail", "next_attempt_at"],
         select(
-            event_id,
-            literal(source, String),
-            literal(detail_type, String),
-            func.jsonb_build_object(*pairs, type_=JSONB),
-            func.now() + literal(grace),
+            event_id.label("id"),
+            constant(source).label("source"),
+            constant(detail_type).label("detail_type"),
+            func.jsonb_build_object(*pairs, type_=JSONB).label("detail"),
+            (func.now() + seconds(OUTBOX_GRACE)).label("next_attempt_at"),
         ).select_from(rows),
     )
-    return insert.returning(
-        outbox.c.id.label("event_id"),
-        outbox.c.source.label("event_source"),
-        outbox.c.detail_type.label("event_detail_type"),
-        outbox.c.detail.label("event_detail"),
-    ).cte(name)
+    return cte(
+        insert.returning(
+            outbox.c.id.label("event_id"),
+            outbox.c.source.label("event_source"),
+            outbox.c.detail_type.label("event_detail_type"),
+            outbox.c.detail.label("event_detail"),
+        ),
+        "event",
+        "the invalidation event, in the outbox, written by the same statement as the change",
+    )
 
 
 def event_from(row: Any) -> InvalidationEvent | None:
@@ -124,63 +131,112 @@ def event_from(row: Any) -> InvalidationEvent | None:
     return InvalidationEvent(row.event_id, row.event_source, row.event_detail_type, row.event_detail)
 
 
-def mark_sent_statement(param: str = "sent_event_ids") -> Update:
+def _mark_sent() -> Update:
+    # SKIP LOCKED: a row the relay holds while it publishes it is left to the relay, which marks
+    # it when it is done; waiting for it would hold up the request for a PutEvents call.
+    row = outbox.alias("receipt")
+    takeable = (
+        select(row.c.id)
+        .where(row.c.id == any_(SENT_EVENT_IDS), row.c.sent_at.is_(None))
+        .with_for_update(skip_locked=True)
+    )
     return (
         update(outbox)
-        .where(outbox.c.id == any_(bindparam(param, type_=ARRAY(Uuid))), outbox.c.sent_at.is_(None))
-        .values(sent_at=func.now(), attempts=outbox.c.attempts + 1)
+        .where(outbox.c.id.in_(takeable))
+        .values(sent_at=func.now(), attempts=outbox.c.attempts + constant(1))
     )
 
 
-_MARK_SENT = mark_sent_statement()
-# Capped exponential backoff with jitter: 5 s, 10 s, 20 s ... 15 min, each scaled into [50%, 100%].
-_BACKOFF_SECONDS = func.least(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * func.power(2, outbox.c.attempts)) * (
-    0.5 + func.random() / 2
+MARK_SENT = Prebuilt(
+    "mark_sent",
+    "relay",
+    "events EventBridge accepted, marked sent (rows another transaction holds are skipped, not waited for);"
+    " also sent alone by a keep-warm ping. The sent_receipts CTE that change statements carry is this UPDATE.",
+    _mark_sent(),
 )
-_MARK_FAILED = (
+SENT_RECEIPTS = cte(
+    _mark_sent(),
+    "sent_receipts",
+    "this container's earlier events EventBridge accepted, marked sent (mark_sent.sql): rows the relay"
+    " holds are skipped, not waited for",
+)
+
+# Capped exponential backoff with jitter: 5 s, 10 s, 20 s ... 15 min, each scaled into [50%, 100%].
+_BACKOFF_SECONDS = func.least(
+    constant(BACKOFF_MAX_SECONDS), constant(BACKOFF_BASE_SECONDS) * func.power(constant(2), outbox.c.attempts)
+) * (constant(0.5) + func.random() / constant(2))
+MARK_FAILED = Prebuilt(
+    "mark_failed",
+    "relay",
+    "an event EventBridge refused: its error, one more attempt, and the next after a capped, jittered backoff.",
     update(outbox)
-    .where(outbox.c.id == bindparam("event_id"), outbox.c.sent_at.is_(None))
+    .where(outbox.c.id == EVENT_ID, outbox.c.sent_at.is_(None))
     .values(
-        attempts=outbox.c.attempts + 1,
-        last_error=bindparam("error"),
-        next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, _BACKOFF_SECONDS),
-    )
+        attempts=outbox.c.attempts + constant(1),
+        last_error=ERROR,
+        next_attempt_at=func.now() + _BACKOFF_SECONDS * constant(timedelta(seconds=1)),
+    ),
 )
 
 
 def record_outcome(conn: Connection, sent: Sequence[UUID], failed: Mapping[UUID, str]) -> None:
     """Mark sent rows; push failed rows back with backoff."""
     if sent:
-        conn.execute(_MARK_SENT, {"sent_event_ids": list(sent)})
+        conn.execute(MARK_SENT.statement, {SENT_EVENT_IDS.key: list(sent)})
     if failed:
-        conn.execute(_MARK_FAILED, [{"event_id": event_id, "error": error} for event_id, error in failed.items()])
+        conn.execute(
+            MARK_FAILED.statement, [{EVENT_ID.key: event_id, ERROR.key: error} for event_id, error in failed.items()]
+        )
+
+
+CLAIM_DUE = Prebuilt(
+    "claim_due_events",
+    "relay",
+    "the relay's next batch: due rows, oldest first, locked for this run; rows another run holds are skipped.",
+    select(outbox.c.id, outbox.c.source, outbox.c.detail_type, outbox.c.detail)
+    .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at <= func.now())
+    .order_by(outbox.c.next_attempt_at)
+    .limit(BATCH_SIZE)
+    .with_for_update(skip_locked=True),
+)
 
 
 def claim_due(conn: Connection, limit: int) -> list[InvalidationEvent]:
     """Lock up to `limit` due rows; rows locked by another relay run are skipped, not waited for."""
-    rows = conn.execute(
-        select(outbox.c.id, outbox.c.source, outbox.c.detail_type, outbox.c.detail)
-        .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at <= func.now())
-        .order_by(outbox.c.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    rows = conn.execute(CLAIM_DUE.statement, {BATCH_SIZE.key: limit}).all()
     return [InvalidationEvent(r.id, r.source, r.detail_type, r.detail) for r in rows]
 
 
+PURGE_SENT = Prebuilt(
+    "purge_sent_events",
+    "relay",
+    "housekeeping: sent events older than the retention.",
+    outbox.delete().where(outbox.c.sent_at < func.now() - seconds(OLDER_THAN)),
+)
+
+
 def purge_sent(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(outbox.delete().where(outbox.c.sent_at < func.now() - older_than)).rowcount
+    return conn.execute(PURGE_SENT.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
+
+
+PENDING_STATS = Prebuilt(
+    "pending_events",
+    "relay",
+    "what the relay still owes (failed ones, and any past the inline grace) and the age of the oldest.",
+    select(
+        func.count().label("pending"),
+        func.coalesce(extract("epoch", func.now() - func.min(outbox.c.created_at)), constant(0)).label("oldest"),
+    ).where(
+        outbox.c.sent_at.is_(None),
+        or_(outbox.c.attempts > constant(0), outbox.c.created_at < func.now() - seconds(OUTBOX_GRACE)),
+    ),
+)
 
 
 def pending_stats(conn: Connection) -> tuple[int, float]:
     """Events the relay still owes, and the age in seconds of the oldest (0 when none): failed ones
     waiting out their backoff, and any past the inline publisher's grace period. A row within it
     is not counted: most likely it was published and its deferred sent mark is on its way."""
-    grace = timedelta(seconds=get_settings().outbox_inline_grace_seconds)
-    count, oldest = conn.execute(
-        select(
-            func.count(),
-            func.coalesce(func.extract("epoch", func.now() - func.min(outbox.c.created_at)), 0),
-        ).where(outbox.c.sent_at.is_(None), or_(outbox.c.attempts > 0, outbox.c.created_at < func.now() - grace))
-    ).one()
+    grace = get_settings().outbox_inline_grace_seconds
+    count, oldest = conn.execute(PENDING_STATS.statement, {OUTBOX_GRACE.key: grace}).one()
     return int(count), float(oldest)

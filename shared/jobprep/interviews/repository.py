@@ -6,39 +6,39 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     CTE,
-    Boolean,
+    ColumnElement,
     Row,
     Select,
-    String,
-    Uuid,
-    bindparam,
     case,
     exists,
     false,
     func,
-    literal,
     select,
     true,
 )
 
-from jobprep import cache_tags, create_once, rate_limit, unit_of_work, versioned_update
+from jobprep import binds, cache_tags, conditional, create_once, keyset, rate_limit
+from jobprep.binds import INTERVIEW_ID, JOB_INFO_ID, ONE_INTERVIEW, OWNER, UNLIMITED, value_of
+from jobprep.db import reads
+from jobprep.errors import NotFound, PlanLimitReached, RateLimited
 from jobprep.events import outbox
+from jobprep.interviews.schemas import InterviewCreate, InterviewUpdate
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
-from jobprep.keyset import Position, page_query, split_page
+from jobprep.keyset import Position
+from jobprep.prebuilt import Prebuilt, constant, cte
+from jobprep.records import Record
 
 SOURCE = "job-prep.interviews"
-COLUMNS = ("id", "job_info_id", "duration", "hume_chat_id", "feedback", "version", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
-class InterviewRecord:
+class InterviewRecord(Record):
     id: UUID
     job_info_id: UUID
     duration: str
@@ -48,22 +48,15 @@ class InterviewRecord:
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Row[Any]) -> InterviewRecord:
-        m = row._mapping
-        return cls(*(m[c] for c in COLUMNS))
+
+COLUMNS = InterviewRecord.columns()
 
 
-_OWNER = bindparam("owner_id", type_=String)
-_JOB_INFO = bindparam("job_info_id", type_=Uuid)
 _cols = [interviews.c[c] for c in COLUMNS]
 _owner_join = interviews.join(job_infos, interviews.c.job_info_id == job_infos.c.id)
-_GET = (
-    select(*_cols)
-    .select_from(_owner_join)
-    .where(interviews.c.id == bindparam("interview_id", type_=Uuid), job_infos.c.user_id == _OWNER)
-)
-_OWNED_JOB_INFO = select(job_infos.c.id).where(job_infos.c.id == _JOB_INFO, job_infos.c.user_id == _OWNER)
+_ROW = select(*_cols)
+_THE_CALLERS = _ROW.select_from(_owner_join).where(interviews.c.id == INTERVIEW_ID, job_infos.c.user_id == OWNER)
+_OWNED_JOB_INFO = select(job_infos.c.id).where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
 
 
 def _event(rows: CTE, detail_type: str) -> CTE:
@@ -72,100 +65,122 @@ def _event(rows: CTE, detail_type: str) -> CTE:
         source=SOURCE,
         detail_type=detail_type,
         resource_id=rows.c.id,
-        user_id=_OWNER,
+        user_id=OWNER,
         job_info_id=rows.c.job_info_id,
         tags=cache_tags.as_json(cache_tags.interview_tags(rows.c.id, rows.c.job_info_id)),
     )
 
 
-def get(user_id: str, interview_id: UUID) -> InterviewRecord | None:
-    rows = unit_of_work.read(_GET, {"interview_id": interview_id, "owner_id": user_id})
-    return InterviewRecord.of(rows[0]) if rows else None
+_GET = Prebuilt(
+    "get_interview",
+    "read",
+    "GET /interviews/{interviewId}: the interview, if its job info is the caller's.",
+    _THE_CALLERS,
+)
+
+
+def _page() -> Select[Any]:
+    job_info = cte(_OWNED_JOB_INFO, "job_info", "the job info, if it is the caller's (none: 404, not an empty page)")
+    items = keyset.newest_first(
+        _ROW.where(interviews.c.job_info_id == job_info.c.id), interviews.c.created_at, interviews.c.id
+    ).lateral("items")
+    return (
+        select(job_info.c.id.label("job_info"), *items.c)
+        .select_from(job_info.outerjoin(items, true()))
+        .order_by(items.c.created_at.desc(), items.c.id.desc())
+    )
+
+
+_PAGE = Prebuilt(
+    "list_interviews",
+    "read",
+    "GET /job-infos/{jobInfoId}/interviews: a page of the job info's interviews, newest first; the job"
+    " info's row, left-joined to the page, tells 404 from an empty page.",
+    _page(),
+)
+
+
+def get(user_id: str, interview_id: UUID) -> InterviewRecord:
+    """Raises NotFound (missing, or its job info not the caller's: the same answer)."""
+    rows = reads.fetch(_GET, {INTERVIEW_ID.key: interview_id, OWNER.key: user_id})
+    if not rows:
+        raise NotFound()
+    return InterviewRecord.of(rows[0])
 
 
 def page(
     user_id: str, job_info_id: UUID, limit: int, after: Position | None
-) -> tuple[Sequence[InterviewRecord], Position | None] | None:
-    """A page of the job info's interviews, or None when the job info is not the caller's
-    (one statement: the owner row, left-joined to the page)."""
-    owner = _OWNED_JOB_INFO.cte("owner")
-    items = page_query(select(*_cols).where(interviews.c.job_info_id == owner.c.id), interviews, limit, after).lateral(
-        "items"
-    )
-    stmt = (
-        select(owner.c.id.label("owner"), *items.c)
-        .select_from(owner.outerjoin(items, true()))
-        .order_by(items.c.created_at.desc(), items.c.id.desc())
-    )
-    rows = unit_of_work.read(stmt, {"job_info_id": job_info_id, "owner_id": user_id})
+) -> tuple[Sequence[InterviewRecord], Position | None]:
+    """A page of the job info's interviews. Raises NotFound when the job info is not the
+    caller's: an empty page must not hide that."""
+    rows = reads.fetch(_PAGE, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id, **keyset.params(limit, after)})
     if not rows:
-        return None
+        raise NotFound()
     records = [InterviewRecord.of(r) for r in rows if r.id is not None]
-    return split_page(records, limit, lambda r: Position(r.created_at, r.id))
+    return keyset.split_page(records, limit, lambda r: Position(r.created_at, r.id))
 
 
 def _plan_allows() -> Any:
     """The original canCreateInterview: unlimited, or one interview that reached Hume."""
     completed = (
-        select(func.count())
+        select(func.count().label("completed"))
         .select_from(_owner_join)
-        .where(job_infos.c.user_id == _OWNER, interviews.c.hume_chat_id.is_not(None))
+        .where(job_infos.c.user_id == OWNER, interviews.c.hume_chat_id.is_not(None))
         .scalar_subquery()
     )
     return case(
-        (bindparam("unlimited", type_=Boolean), true()),
-        (bindparam("one_interview", type_=Boolean), completed < 1),
+        (UNLIMITED, true()),
+        (ONE_INTERVIEW, completed < constant(1)),
         else_=false(),
     )
 
 
-@cache
-def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
-    """Ownership, plan, rate-limit token, insert and outbox row: checked and done in that order
-    by one statement; each step only runs when the one before it let the request through."""
-    names = sorted(fields)
-    prior = create_once.prior() if once else None
-    owned = _OWNED_JOB_INFO if prior is None else _OWNED_JOB_INFO.where(create_once.no_prior(prior))
-    owner = owned.cte("owner")
-    plan = select(_plan_allows().label("allowed")).cte("plan")
-    token = rate_limit.take(select(owner.c.id).where(select(plan.c.allowed).scalar_subquery()))
-    created = (
-        interviews.insert()
-        .from_select(
-            ["job_info_id", *names],
-            select(owner.c.id, *(bindparam(n, type_=interviews.c[n].type) for n in names)).select_from(
-                owner.join(token, true())
-            ),
-        )
-        .returning(*_cols)
-        .cte("created")
+FIELDS = tuple(InterviewCreate.model_fields)  # what a create sets
+
+
+def _creation(first_time: ColumnElement[bool]) -> create_once.Creation:
+    """Ownership, plan, rate-limit token, then the insert: each step runs only when the one
+    before it let the request through (and, with an Idempotency-Key, only the first time)."""
+    owner = cte(
+        _OWNED_JOB_INFO.where(first_time),
+        "owner",
+        "the job info, if it is the caller's (and no earlier request used the Idempotency-Key)",
     )
-    event = _event(created, "InterviewCreated")
-    one = select(literal(1).label("one")).cte("one")
-    answer = [
+    plan = cte(select(_plan_allows().label("allowed")), "plan", "whether the caller's plan allows one more interview")
+    token = rate_limit.take(select(owner.c.id).where(select(plan.c.allowed).scalar_subquery()))
+    insert = interviews.insert().from_select(
+        ["job_info_id", *FIELDS],
+        select(owner.c.id.label("job_info_id"), *(value_of(interviews.c[n]).label(n) for n in FIELDS)).select_from(
+            owner.join(token, true())
+        ),
+    )
+    checks = [
         exists(select(owner.c.id)).label("owned"),
         select(plan.c.allowed).scalar_subquery().label("allowed"),
-        rate_limit.tokens_left().label("tokens_left"),
-        *created.c,
-        *(event.c[c] for c in outbox.EVENT_COLUMNS),
+        rate_limit.retry_after().label("retry_after"),
     ]
-    joined = one.outerjoin(created, true()).outerjoin(event, true())
-    if prior is None:
-        return select(*answer).select_from(joined)
-    return (
-        select(*answer, *prior.c, *create_once.asked_columns())
-        .select_from(joined.outerjoin(prior, true()))
-        .add_cte(create_once.stored(created))
-    )
+    return create_once.Creation(insert, checks)
 
 
-@dataclass(frozen=True)
-class CreateResult:
-    record: InterviewRecord | None = None
-    replay: dict[str, Any] | None = None  # the first request's row, as stored
-    owned: bool = True
-    allowed: bool = True
-    tokens_left: float | None = None  # set when no token was left
+def _refuse(row: Row[Any]) -> None:
+    """404 (not the caller's job info), 403 plan limit, 429 rate limit, in that order."""
+    if not row.owned:
+        raise NotFound()
+    if not row.allowed:
+        raise PlanLimitReached()
+    if row.id is None:
+        raise RateLimited(row.retry_after)
+
+
+_create = create_once.CreateOnce(
+    "create_interview",
+    "POST /job-infos/{jobInfoId}/interviews: ownership, plan, rate limit, the interview and"
+    " InterviewCreated, once per Idempotency-Key.",
+    InterviewRecord,
+    _creation,
+    lambda created: _event(created, "InterviewCreated"),
+    _refuse,
+)
 
 
 def create(
@@ -173,31 +188,34 @@ def create(
     job_info_id: UUID,
     values: Mapping[str, Any],
     *,
-    plan: Mapping[str, bool],
+    unlimited: bool,
+    one_interview: bool,
     limit: Mapping[str, Any],
-    once: Mapping[str, Any] | None,
-) -> CreateResult:
-    def answer(row: Row[Any], replay: dict[str, Any] | None) -> CreateResult:
-        if replay is not None:
-            return CreateResult(replay=replay)
-        if not row.owned:
-            return CreateResult(owned=False)
-        if not row.allowed:
-            return CreateResult(allowed=False)
-        if row.id is None:
-            return CreateResult(tokens_left=row.tokens_left)
-        return CreateResult(record=InterviewRecord.of(row))
-
-    return create_once.run(
-        _create_statement(frozenset(values), once is not None),
-        {**limit, **plan, "owner_id": user_id, "job_info_id": job_info_id, **values},
-        once,
-        answer,
-    )
+    idempotency_key: str | None,
+) -> tuple[InterviewRecord, bool]:
+    """The new interview (with its event), or the first one created with this Idempotency-Key,
+    and whether it is that replay. The plan allows `unlimited` interviews or `one_interview`
+    that reached Hume; `limit` is rate_limit.params. Raises NotFound, PlanLimitReached or
+    RateLimited; a request turned away spends no token."""
+    params = {
+        **limit,
+        UNLIMITED.key: unlimited,
+        ONE_INTERVIEW.key: one_interview,
+        OWNER.key: user_id,
+        JOB_INFO_ID.key: job_info_id,
+        **binds.values(interviews, values),
+    }
+    return _create.create(params, idempotency_key, [str(job_info_id), values])
 
 
-_update = versioned_update.VersionedUpdate(
-    interviews, _GET, COLUMNS, "interview_id", lambda updated: _event(updated, "InterviewUpdated")
+SETTABLE = tuple(InterviewUpdate.model_fields)  # what a PATCH may name
+_update = conditional.update(
+    "update_interview",
+    "PATCH /interviews/{interviewId}: the fields named, If-Match, InterviewUpdated when a value changed.",
+    interviews,
+    _THE_CALLERS,
+    SETTABLE,
+    lambda updated: _event(updated, "InterviewUpdated"),
 )
 
 
@@ -205,5 +223,6 @@ def update(
     user_id: str, interview_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[InterviewRecord, bool]:
     """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
-    row = _update(user_id, interview_id, changes, if_match)
-    return InterviewRecord.of(row), bool(row.changed)
+    params = {OWNER.key: user_id, INTERVIEW_ID.key: interview_id, **binds.changes(interviews, SETTABLE, changes)}
+    row = _update.write(params, if_match)
+    return InterviewRecord.of(row), bool(row.written)

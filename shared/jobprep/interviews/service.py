@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from jobprep import create_once, rate_limit
+from jobprep import rate_limit
 from jobprep.config import get_settings
-from jobprep.errors import NotFound, PlanLimitReached, RateLimited
 from jobprep.interviews import repository as repo
 from jobprep.interviews.schemas import InterviewCreate, InterviewOut, InterviewUpdate
 from jobprep.keyset import Position
 from jobprep.versioned import Created, Updated, Versioned
 
-CREATE = "create_interview"  # the Idempotency-Key's operation
 RATE_LIMIT_BUCKET = "create_interview"
 UNLIMITED_FEATURE = "unlimited_interviews"
 ONE_INTERVIEW_FEATURE = "1_interview"
@@ -29,49 +27,32 @@ def create_interview(
     """404 (job info not the caller's), 403 plan limit, 429 rate limit, in that order; a request
     turned away spends no token."""
     settings = get_settings()
-    values = data.model_dump()
-    once = None
-    if idempotency_key is not None:
-        once = create_once.params(user_id, idempotency_key, CREATE, [str(job_info_id), values])
-    result = repo.create(
+    record, replayed = repo.create(
         user_id,
         job_info_id,
-        values,
-        plan={"unlimited": UNLIMITED_FEATURE in features, "one_interview": ONE_INTERVIEW_FEATURE in features},
+        data.model_dump(),
+        unlimited=UNLIMITED_FEATURE in features,
+        one_interview=ONE_INTERVIEW_FEATURE in features,
         limit=rate_limit.params(
             user_id,
             RATE_LIMIT_BUCKET,
             capacity=settings.rate_limit_capacity,
             refill_per_day=settings.rate_limit_refill_per_day,
         ),
-        once=once,
+        idempotency_key=idempotency_key,
     )
-    if result.replay is not None:
-        return Created(InterviewOut.model_validate(result.replay), result.replay["version"], replayed=True)
-    if not result.owned:
-        raise NotFound()
-    if not result.allowed:
-        raise PlanLimitReached()
-    if result.record is None:
-        tokens = result.tokens_left or 0.0
-        raise RateLimited(rate_limit.retry_after_seconds(tokens, settings.rate_limit_refill_per_day))
-    return Created(InterviewOut.model_validate(result.record), result.record.version)
+    return Created(InterviewOut.model_validate(record), record.version, replayed=replayed)
 
 
 def get_interview(user_id: str, interview_id: UUID) -> Versioned[InterviewOut]:
     record = repo.get(user_id, interview_id)
-    if record is None:
-        raise NotFound()
     return Versioned(InterviewOut.model_validate(record), record.version)
 
 
 def list_interviews(
     user_id: str, job_info_id: UUID, limit: int, after: Position | None
 ) -> tuple[Sequence[InterviewOut], Position | None]:
-    found = repo.page(user_id, job_info_id, limit, after)
-    if found is None:
-        raise NotFound()  # an empty page must not hide "that job info is not yours"
-    records, next_page = found
+    records, next_page = repo.page(user_id, job_info_id, limit, after)
     return [InterviewOut.model_validate(r) for r in records], next_page
 
 

@@ -5,41 +5,49 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CTE, Row, Select, String, Uuid, bindparam, literal, select, true
+from sqlalchemy import CTE, select
 
-from jobprep import cache_tags, create_once, unit_of_work, versioned_update
+from jobprep import binds, cache_tags, conditional, create_once, keyset
+from jobprep.binds import JOB_INFO_ID, OWNER, value_of
+from jobprep.db import reads
+from jobprep.errors import NotFound
 from jobprep.events import outbox
-from jobprep.job_infos.tables import job_infos
-from jobprep.keyset import Position, page_query, split_page
+from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
+from jobprep.job_infos.tables import ExperienceLevel, job_infos
+from jobprep.keyset import Position
+from jobprep.prebuilt import Prebuilt
+from jobprep.records import Record
 
 SOURCE = "job-prep.job-infos"
-COLUMNS = ("id", "name", "title", "experience_level", "description", "version", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
-class JobInfoRecord:
+class JobInfoRecord(Record):
     id: UUID
     name: str
     title: str | None
-    experience_level: str
+    experience_level: ExperienceLevel
     description: str
     version: int
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Row[Any]) -> JobInfoRecord:
-        m = row._mapping
-        return cls(*(m[c] for c in COLUMNS))
+
+COLUMNS = JobInfoRecord.columns()
 
 
-_OWNER = bindparam("owner_id", type_=String)
-_OWNED = (job_infos.c.id == bindparam("job_info_id", type_=Uuid), job_infos.c.user_id == _OWNER)
-_GET = select(*(job_infos.c[c] for c in COLUMNS)).where(*_OWNED)
+_ROW = select(*(job_infos.c[c] for c in COLUMNS))
+_THE_CALLERS = _ROW.where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER)
+_GET = Prebuilt("get_job_info", "read", "GET /job-infos/{jobInfoId}: the caller's job info.", _THE_CALLERS)
+_PAGE = Prebuilt(
+    "list_job_infos",
+    "read",
+    "GET /job-infos: a page of the caller's job infos, newest first.",
+    keyset.newest_first(_ROW.where(job_infos.c.user_id == OWNER), job_infos.c.created_at, job_infos.c.id),
+)
 
 
 def _event(rows: CTE, detail_type: str) -> CTE:
@@ -48,68 +56,53 @@ def _event(rows: CTE, detail_type: str) -> CTE:
         source=SOURCE,
         detail_type=detail_type,
         resource_id=rows.c.id,
-        user_id=_OWNER,
-        tags=cache_tags.as_json(cache_tags.job_info_tags(rows.c.id, _OWNER)),
+        user_id=OWNER,
+        tags=cache_tags.as_json(cache_tags.job_info_tags(rows.c.id, OWNER)),
     )
 
 
-def get(user_id: str, job_info_id: UUID) -> JobInfoRecord | None:
-    rows = unit_of_work.read(_GET, {"job_info_id": job_info_id, "owner_id": user_id})
-    return JobInfoRecord.of(rows[0]) if rows else None
+def get(user_id: str, job_info_id: UUID) -> JobInfoRecord:
+    """Raises NotFound (missing or not the caller's: the same answer)."""
+    rows = reads.fetch(_GET, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
+    if not rows:
+        raise NotFound()
+    return JobInfoRecord.of(rows[0])
 
 
 def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[JobInfoRecord], Position | None]:
-    stmt = page_query(
-        select(*(job_infos.c[c] for c in COLUMNS)).where(job_infos.c.user_id == _OWNER), job_infos, limit, after
-    )
-    records = [JobInfoRecord.of(r) for r in unit_of_work.read(stmt, {"owner_id": user_id})]
-    return split_page(records, limit, lambda r: Position(r.created_at, r.id))
+    rows = reads.fetch(_PAGE, {OWNER.key: user_id, **keyset.params(limit, after)})
+    return keyset.split_page([JobInfoRecord.of(r) for r in rows], limit, lambda r: Position(r.created_at, r.id))
 
 
-@cache
-def _create_statement(fields: frozenset[str], once: bool) -> Select[Any]:
-    """One statement per set of given fields (a handful), built on first use."""
-    names = sorted(fields)
-    row = select(_OWNER, *(bindparam(n, type_=job_infos.c[n].type) for n in names))
-    prior = create_once.prior() if once else None
-    if prior is not None:
-        row = row.where(create_once.no_prior(prior))
-    created = (
-        job_infos.insert()
-        .from_select(["user_id", *names], row)
-        .returning(*(job_infos.c[c] for c in COLUMNS))
-        .cte("created")
-    )
-    event = _event(created, "JobInfoCreated")
-    answer = [*created.c, *(event.c[c] for c in outbox.EVENT_COLUMNS)]
-    if prior is None:
-        return select(*answer).select_from(created.join(event, true()))
-    one = select(literal(1).label("one")).cte("one")
-    return (
-        select(*answer, *prior.c, *create_once.asked_columns())
-        .select_from(one.outerjoin(created, true()).outerjoin(event, true()).outerjoin(prior, true()))
-        .add_cte(create_once.stored(created))
-    )
+FIELDS = tuple(JobInfoCreate.model_fields)  # what a create sets
+_create = create_once.CreateOnce(
+    "create_job_info",
+    "POST /job-infos: the job info and JobInfoCreated, once per Idempotency-Key.",
+    JobInfoRecord,
+    lambda first_time: create_once.Creation(
+        job_infos.insert().from_select(
+            ["user_id", *FIELDS],
+            select(OWNER.label("user_id"), *(value_of(job_infos.c[n]).label(n) for n in FIELDS)).where(first_time),
+        )
+    ),
+    lambda created: _event(created, "JobInfoCreated"),
+)
 
 
-@dataclass(frozen=True)
-class CreateResult:
-    record: JobInfoRecord | None  # None: a replay
-    replay: dict[str, Any] | None  # the first request's row, as stored
+def create(user_id: str, values: Mapping[str, Any], idempotency_key: str | None) -> tuple[JobInfoRecord, bool]:
+    """The new job info (with its event), or the first one created with this Idempotency-Key,
+    and whether it is that replay."""
+    return _create.create({OWNER.key: user_id, **binds.values(job_infos, values)}, idempotency_key, values)
 
 
-def create(user_id: str, values: Mapping[str, Any], once: Mapping[str, Any] | None) -> CreateResult:
-    """Insert (with its event); with `once` (create_once.params) a replay creates nothing."""
-
-    def answer(row: Row[Any], replay: dict[str, Any] | None) -> CreateResult:
-        return CreateResult(None, replay) if replay is not None else CreateResult(JobInfoRecord.of(row), None)
-
-    stmt = _create_statement(frozenset(values), once is not None)
-    return create_once.run(stmt, {"owner_id": user_id, **values}, once, answer)
-
-
-_update = versioned_update.VersionedUpdate(
-    job_infos, _GET, COLUMNS, "job_info_id", lambda updated: _event(updated, "JobInfoUpdated")
+SETTABLE = tuple(JobInfoUpdate.model_fields)  # what a PATCH may name
+_update = conditional.update(
+    "update_job_info",
+    "PATCH /job-infos/{jobInfoId}: the fields named, If-Match, JobInfoUpdated when a value changed.",
+    job_infos,
+    _THE_CALLERS,
+    SETTABLE,
+    lambda updated: _event(updated, "JobInfoUpdated"),
 )
 
 
@@ -117,5 +110,6 @@ def update(
     user_id: str, job_info_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[JobInfoRecord, bool]:
     """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
-    row = _update(user_id, job_info_id, changes, if_match)
-    return JobInfoRecord.of(row), bool(row.changed)
+    params = {OWNER.key: user_id, JOB_INFO_ID.key: job_info_id, **binds.changes(job_infos, SETTABLE, changes)}
+    row = _update.write(params, if_match)
+    return JobInfoRecord.of(row), bool(row.written)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import Field
 
-from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX, ExperienceLevel
 from jobprep.schemas import ApiInput, ApiOutput, ApiPatch, Page, Storable, bounded_text
 
-ExperienceLevel = Literal["junior", "mid-level", "senior"]
 Name = Annotated[str, bounded_text(NAME_MAX), Storable]
 Title = Annotated[str, bounded_text(TITLE_MAX), Storable]
 Description = Annotated[str, bounded_text(DESCRIPTION_MAX), Storable]

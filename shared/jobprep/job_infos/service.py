@@ -5,30 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from jobprep import create_once
-from jobprep.errors import NotFound
 from jobprep.job_infos import repository as repo
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoOut, JobInfoUpdate
 from jobprep.keyset import Position
 from jobprep.versioned import Created, Updated, Versioned
 
-CREATE = "create_job_info"  # the Idempotency-Key's operation
-
 
 def create_job_info(user_id: str, data: JobInfoCreate, idempotency_key: str | None = None) -> Created[JobInfoOut]:
-    values = data.model_dump()
-    once = None if idempotency_key is None else create_once.params(user_id, idempotency_key, CREATE, values)
-    result = repo.create(user_id, values, once)
-    if result.replay is not None:
-        return Created(JobInfoOut.model_validate(result.replay), result.replay["version"], replayed=True)
-    assert result.record is not None
-    return Created(JobInfoOut.model_validate(result.record), result.record.version)
+    record, replayed = repo.create(user_id, data.model_dump(), idempotency_key)
+    return Created(JobInfoOut.model_validate(record), record.version, replayed=replayed)
 
 
 def get_job_info(user_id: str, job_info_id: UUID) -> Versioned[JobInfoOut]:
     record = repo.get(user_id, job_info_id)
-    if record is None:
-        raise NotFound()
     return Versioned(JobInfoOut.model_validate(record), record.version)
 
 

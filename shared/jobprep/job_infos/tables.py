@@ -1,17 +1,19 @@
 """job_infos table (mirrors the original Drizzle schema, plus bounds and a version for ETags)."""
 
+from typing import Literal, get_args
+
 from sqlalchemy import Column, DateTime, Enum, Index, Integer, String, Table, Uuid, func, text
 
 from jobprep.db.metadata import metadata
 from jobprep.identity import USER_ID_MAX
 
-EXPERIENCE_LEVELS = ("junior", "mid-level", "senior")
+ExperienceLevel = Literal["junior", "mid-level", "senior"]  # the API's values and the enum's
 
 NAME_MAX = 200
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
 
-experience_level_enum = Enum(*EXPERIENCE_LEVELS, name="job_infos_experience_level")
+experience_level_enum = Enum(*get_args(ExperienceLevel), name="job_infos_experience_level")
 
 job_infos = Table(
     "job_infos",

@@ -1,4 +1,4 @@
-"""Response builders: status, JSON body and the headers that go with them (ETag, Location)."""
+"""Replies: the Response a handler returns, with its status, JSON body and headers (ETag, Location)."""
 
 from __future__ import annotations
 

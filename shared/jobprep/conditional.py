@@ -1,0 +1,146 @@
+"""Conditional writes: every update and delete of a caller's row, guarded by If-Match, in one
+statement with its event, and run again when it lost a race.
+
+    WITH current AS (the caller's row),
+         updated AS (UPDATE ... WHERE id = current.id AND If-Match holds AND a value differs
+                     RETURNING ...)              -- or deleted AS (DELETE ... RETURNING ...)
+         event AS (INSERT INTO outbox ... FROM updated)
+    SELECT the written row, true AS written, false AS wanted, its event
+    UNION ALL
+    SELECT the current row, false, whether it still wants the write, no event
+    WHERE nothing was written
+
+Decoded once, in write(): no row is 404; a written row is the answer; a current row whose
+version If-Match does not name is 412; one that still wants the write lost a race (it changed
+between the statement's snapshot and its write) and is run again; anything else had nothing
+to change (a PATCH naming what is already there: no new version, no event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Delete,
+    Row,
+    Select,
+    Table,
+    Update,
+    and_,
+    any_,
+    case,
+    exists,
+    false,
+    func,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy import update as sql_update
+
+from jobprep import unit_of_work
+from jobprep.binds import IF_MATCH, new_value_of, set_flag
+from jobprep.errors import Contended, NotFound, PreconditionFailed
+from jobprep.events.outbox import EVENT_COLUMNS
+from jobprep.prebuilt import Prebuilt, constant, cte
+
+# A lost race is run again: the next run sees the new version and answers 412 or "nothing to change".
+ATTEMPTS = 3
+
+EventOf = Callable[[CTE], CTE]
+
+
+class ConditionalWrite:
+    """One resource's update or delete (see update() and delete())."""
+
+    def __init__(self, prebuilt: Prebuilt) -> None:
+        self.prebuilt = prebuilt
+
+    def write(self, params: Mapping[str, Any], if_match: Collection[int] | None) -> Row[Any]:
+        """The written row, or the current one when there was nothing to change.
+        Raises NotFound, PreconditionFailed, or Contended (a race lost three times)."""
+        sent = {**params, IF_MATCH.key: None if if_match is None else list(if_match)}
+        for _ in range(ATTEMPTS):
+            row = unit_of_work.change(self.prebuilt, sent)
+            if row is None:
+                raise NotFound()  # missing or not the caller's: the same answer
+            if row.written:
+                return row
+            if if_match is not None and row.version not in if_match:
+                raise PreconditionFailed()
+            if not row.wanted:
+                return row  # nothing to change
+        raise Contended()
+
+
+def _if_match_holds(table: Table) -> ColumnElement[bool]:
+    # = ANY(array): one statement for any number of ETags in If-Match; NULL: no precondition.
+    return or_(IF_MATCH.is_(None), table.c.version == any_(IF_MATCH))
+
+
+def _statement(
+    table: Table,
+    current: CTE,
+    write: Update | Delete,
+    name: str,
+    comment: str,
+    wanted: ColumnElement[bool],
+    event: EventOf,
+) -> Any:
+    columns = list(current.c.keys())
+    written = cte(write.returning(*(table.c[c] for c in columns)), name, comment)
+    ev = event(written)
+    return union_all(
+        select(
+            *(written.c[c] for c in columns),
+            true().label("written"),
+            false().label("wanted"),
+            *(ev.c[c] for c in EVENT_COLUMNS),
+        ).select_from(written.join(ev, true())),
+        select(
+            *(current.c[c] for c in columns),
+            false().label("written"),
+            wanted.label("wanted"),
+            *(null().label(c) for c in EVENT_COLUMNS),
+        ).where(~exists(select(written.c.id))),
+    )
+
+
+def _current(row: Select[Any]) -> CTE:
+    return cte(row, "current", "the caller's row as this statement's snapshot sees it (none: 404)")
+
+
+def update(
+    name: str, about: str, table: Table, row: Select[Any], settable: Sequence[str], event: EventOf
+) -> ConditionalWrite:
+    """`row` selects the caller's row (ownership applied) with the columns to answer with,
+    id and version among them. Each settable column is set when its ``set_<column>`` flag is
+    (binds.changes builds them); the version moves only when a value differs."""
+    current = _current(row)
+    columns = [table.c[n] for n in settable]
+    differs = or_(*(and_(set_flag(c), c.is_distinct_from(new_value_of(c))) for c in columns))
+    values: dict[str, Any] = {c.name: case((set_flag(c), new_value_of(c)), else_=c) for c in columns}
+    values.update(version=table.c.version + constant(1), updated_at=func.now())
+    write = (
+        sql_update(table)
+        .where(table.c.id == select(current.c.id).scalar_subquery(), _if_match_holds(table), differs)
+        .values(values)
+    )
+    wanted = or_(*(and_(set_flag(c), current.c[c.name].is_distinct_from(new_value_of(c))) for c in columns))
+    comment = "the change, made only if If-Match holds and some value differs"
+    statement = _statement(table, current, write, "updated", comment, wanted, event)
+    return ConditionalWrite(Prebuilt(name, "change", about, statement))
+
+
+def delete(name: str, about: str, table: Table, row: Select[Any], event: EventOf) -> ConditionalWrite:
+    """`row` selects the caller's row (ownership applied) with id and version."""
+    current = _current(row)
+    write = table.delete().where(table.c.id == select(current.c.id).scalar_subquery(), _if_match_holds(table))
+    comment = "the delete, made only if If-Match holds"
+    statement = _statement(table, current, write, "deleted", comment, true(), event)
+    return ConditionalWrite(Prebuilt(name, "change", about, statement))

@@ -1,0 +1,142 @@
+"""Prebuilt statements: built once at import, each under a name, so the SQL an operation sends
+is one reviewable text. ``make sql`` writes every one to ``sql/<name>.sql`` (a test fails while
+a file differs), compiled for PostgreSQL as psycopg sends it, with a comment above each CTE.
+
+What makes that text stable: every bind is a named parameter from jobprep.binds, fixed values
+are SQL constants (``constant()``), and every CTE is named and commented where it is built
+(``cte()``); a CTE name means the same thing in every statement that uses it.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import Any, Literal
+
+from sqlalchemy import CTE, ClauseElement, ColumnElement, Executable, literal_column
+from sqlalchemy.sql.selectable import HasCTE
+from sqlalchemy.types import Boolean, Float, Integer, Interval, String, TypeEngine
+
+Kind = Literal["read", "change", "relay"]
+
+_KIND_NOTES: dict[Kind, str] = {
+    "read": "A read: one round trip (jobprep.db.reads).",
+    "change": (
+        "A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its event"
+        " published once it has committed. While this container holds the sent marks of earlier events,"
+        " the statement also carries them: the sent_receipts CTE (mark_sent.sql)."
+    ),
+    "relay": "Outbox bookkeeping: run by the relay and its housekeeping (jobprep.relay), a keep-warm ping or"
+    " after a failed inline publish (jobprep.unit_of_work).",
+}
+
+_catalog: dict[str, Prebuilt] = {}
+_comments: dict[str, str] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Prebuilt:
+    """A statement built once, its name (the file in sql/) and one line on what it does."""
+
+    name: str
+    kind: Kind
+    about: str
+    statement: Executable = field(repr=False)
+    _variants: dict[str, Executable] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"statement name {self.name!r}: lower-case words and underscores")
+        if self.name in _catalog:
+            raise ValueError(f"two prebuilt statements are called {self.name!r}")
+        _catalog[self.name] = self
+
+    def plus(self, extra: CTE) -> Executable:
+        """This statement with one more CTE (unit_of_work: the sent marks), built once."""
+        key = str(extra.name)
+        if key not in self._variants:
+            assert isinstance(self.statement, HasCTE)
+            self._variants[key] = self.statement.add_cte(extra)
+        return self._variants[key]
+
+    @cached_property
+    def sql(self) -> str:
+        """The statement as sql/<name>.sql holds it (see render)."""
+        return render(self.name, self.kind, self.about, self.statement)
+
+
+def catalog() -> list[Prebuilt]:
+    """Every prebuilt statement of the modules imported so far, by name."""
+    return [_catalog[name] for name in sorted(_catalog)]
+
+
+def cte(selectable: HasCTE, name: str, comment: str) -> CTE:
+    """``selectable.cte(name)``, with the comment rendered above it in sql/."""
+    if "%" in comment:
+        raise ValueError("a comment must not contain %: psycopg reads it as a placeholder")
+    known = _comments.setdefault(name, comment)
+    if known != comment:
+        raise ValueError(f"CTE {name!r} already means {known!r}: give this one another name")
+    return selectable.cte(name)
+
+
+def constant(value: str | int | float | bool | timedelta, type_: TypeEngine[Any] | None = None) -> ColumnElement[Any]:
+    """A fixed value written into the SQL text (a bind would get an anonymous, unstable name)."""
+    if isinstance(value, timedelta):
+        count = value.total_seconds()
+        unit = "second" if count == 1 else "seconds"
+        return literal_column(f"interval '{count:g} {unit}'", type_ or Interval())
+    if isinstance(value, bool):
+        return literal_column("true" if value else "false", type_ or Boolean())
+    if isinstance(value, int):
+        return literal_column(str(value), type_ or Integer())
+    if isinstance(value, float):
+        return literal_column(repr(value), type_ or Float())
+    return literal_column("'" + value.replace("'", "''") + "'", type_ or String())
+
+
+def seconds(count: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An interval of `count` seconds (an integer bind types itself in the text; an interval
+    bind would not)."""
+    return count * constant(timedelta(seconds=1))
+
+
+_CTE_HEADER = re.compile(r"(WITH |, \n)(\w+) AS \n\(")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def compiled_text(statement: Executable) -> str:
+    """The statement compiled for PostgreSQL as psycopg 3 sends it (pyformat placeholders with
+    casts). A fresh dialect: the text does not depend on the server it last talked to."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    assert isinstance(statement, ClauseElement)
+    return str(statement.compile(dialect=psycopg.dialect()))  # type: ignore[no-untyped-call]
+
+
+def placeholders(text: str) -> list[str]:
+    """Bind names in order of first appearance."""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(text)))
+
+
+def render(name: str, kind: Kind, about: str, statement: Executable) -> str:
+    """The compiled text with a header and a comment line above each CTE, trailing spaces
+    removed: only comments and whitespace differ from what the driver sends, so this text can
+    be executed as it is."""
+    text = compiled_text(statement)
+
+    def commented(match: re.Match[str]) -> str:
+        cte_name = match.group(2)
+        if cte_name not in _comments:
+            raise ValueError(f"{name}: CTE {cte_name!r} has no comment (build it with prebuilt.cte)")
+        return f"{match.group(1)}\n-- {_comments[cte_name]}\n{cte_name} AS \n("
+
+    body = "\n".join(line.rstrip() for line in _CTE_HEADER.sub(commented, text).splitlines())
+    names = placeholders(text)
+    lines = [f"{name}: {about}", _KIND_NOTES[kind]]
+    lines.append(f"Binds: {', '.join(names)}." if names else "Binds: none.")
+    header = [f"-- {line}" for paragraph in lines for line in textwrap.wrap(paragraph, 96)]
+    return "\n".join(header) + "\n" + body.strip() + "\n"

@@ -1,0 +1,36 @@
+-- delete_job_info: DELETE /job-infos/{jobInfoId}: the job info and its interviews, If-Match, one
+-- JobInfoDeleted.
+-- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
+-- event published once it has committed. While this container holds the sent marks of earlier
+-- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
+-- Binds: job_info_id, owner_id, if_match, event_id, occurred_at, outbox_grace_seconds.
+WITH
+-- the caller's row as this statement's snapshot sees it (none: 404)
+current AS
+(SELECT job_infos.id AS id, job_infos.version AS version
+FROM job_infos
+WHERE job_infos.id = %(job_info_id)s::UUID AND job_infos.user_id = %(owner_id)s::VARCHAR),
+
+-- the delete, made only if If-Match holds
+deleted AS
+(DELETE FROM job_infos WHERE job_infos.id = (SELECT current.id
+FROM current) AND (%(if_match)s::INTEGER[] IS NULL OR job_infos.version = ANY (%(if_match)s::INTEGER[])) RETURNING job_infos.id, job_infos.version),
+
+-- the interviews ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them
+cascaded AS
+(SELECT interviews.id AS id
+FROM interviews
+WHERE interviews.job_info_id IN (SELECT deleted.id
+FROM deleted)),
+
+-- the invalidation event, in the outbox, written by the same statement as the change
+event AS
+(INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at) SELECT %(event_id)s::UUID AS id, 'job-prep.job-infos' AS source, 'JobInfoDeleted' AS detail_type, jsonb_build_object('eventId', CAST(%(event_id)s::UUID AS VARCHAR), 'occurredAt', %(occurred_at)s::VARCHAR, 'id', deleted.id, 'userId', %(owner_id)s::VARCHAR, 'tags', jsonb_build_array('global:jobInfos', concat('user:', %(owner_id)s::VARCHAR, ':jobInfos'), concat('id:', deleted.id, ':jobInfos'), concat('jobInfo:', deleted.id, ':interviews')) || CASE WHEN (EXISTS (SELECT cascaded.id
+FROM cascaded)) THEN jsonb_build_array('global:interviews') || (SELECT jsonb_agg(concat('id:', cascaded.id, ':interviews')) AS tags
+FROM cascaded) ELSE jsonb_build_array() END) AS detail, now() + %(outbox_grace_seconds)s::INTEGER * interval '1 second' AS next_attempt_at
+FROM deleted RETURNING outbox.id AS event_id, outbox.source AS event_source, outbox.detail_type AS event_detail_type, outbox.detail AS event_detail)
+ SELECT deleted.id, deleted.version, true AS written, false AS wanted, event.event_id, event.event_source, event.event_detail_type, event.event_detail
+FROM deleted JOIN event ON true UNION ALL SELECT current.id, current.version, false AS written, true AS wanted, NULL AS event_id, NULL AS event_source, NULL AS event_detail_type, NULL AS event_detail
+FROM current
+WHERE NOT (EXISTS (SELECT deleted.id
+FROM deleted))
