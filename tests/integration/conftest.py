@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
-from tests.conftest import TABLES, EventSink
+from tests.conftest import EventSink, app_tables
 
 ALL_FEATURES = "u:unlimited_interviews"
 
@@ -91,4 +91,4 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     are bookkeeping of those requests, not a change made by the one under test."""
     settle_receipts()
     with engine.connect() as conn:
-        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in TABLES}
+        return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr) for t in app_tables()}
