@@ -72,13 +72,17 @@ def database() -> Iterator[Engine]:
         server.cleanup()
 
 
-TABLES = ("interviews", "job_infos", "outbox", "idempotency_keys", "rate_limit_buckets", "webhook_deliveries")
+def app_tables() -> tuple[str, ...]:
+    """Every table the app has (the migrations' target): a new one is emptied and snapshotted too."""
+    from jobprep.migrations.target import TABLES
+
+    return tuple(t.name for t in TABLES)
 
 
 @pytest.fixture
 def clean_db(database: Engine) -> Engine:
     with database.connect() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+        conn.execute(text(f"TRUNCATE {', '.join(app_tables())} CASCADE"))
     return database
 
 

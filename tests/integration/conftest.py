@@ -9,7 +9,7 @@ from sqlalchemy import select, table, text
 from sqlalchemy.engine import Engine
 
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
-from tests.conftest import TABLES, EventSink
+from tests.conftest import EventSink, app_tables
 
 ALL_FEATURES = "u:unlimited_interviews"
 
@@ -86,7 +86,9 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
     unit_of_work.flush_receipts()
     with engine.connect() as conn:
-        return {t: sorted(map(tuple, conn.execute(select(text("*")).select_from(table(t)))), key=repr) for t in TABLES}
+        return {
+            t: sorted(map(tuple, conn.execute(select(text("*")).select_from(table(t)))), key=repr) for t in app_tables()
+        }
 
 
 def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:

@@ -2,7 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from jobprep.db import engine as db
@@ -30,3 +30,30 @@ def test_downgrade_to_base_and_back(database: Engine) -> None:
         "webhook_deliveries",
     } <= tables
     db.engine.dispose()
+
+
+def test_plan_usage_starts_from_the_interviews_that_reached_hume(clean_db: Engine) -> None:
+    """Revision 0003 counts what the free plan had already spent, so upgrading refunds nothing."""
+    database = clean_db
+    downgrade(db.engine, "0002")
+    with database.begin() as conn:
+        alice_job, bob_job = (
+            conn.execute(
+                text(
+                    "INSERT INTO job_infos (user_id, name, experience_level, description)"
+                    " VALUES (:u, 'n', 'junior', 'd') RETURNING id"
+                ),
+                {"u": user},
+            ).scalar_one()
+            for user in ("alice", "bob")
+        )
+        for job, hume in ((alice_job, "chat-1"), (alice_job, "chat-2"), (alice_job, None), (bob_job, None)):
+            conn.execute(
+                text("INSERT INTO interviews (job_info_id, hume_chat_id) VALUES (:j, :h)"), {"j": job, "h": hume}
+            )
+    upgrade(db.engine)
+    with database.connect() as conn:
+        usage: dict[str, int] = dict(conn.execute(text("SELECT user_id, interviews FROM plan_usage")).tuples().all())
+    assert usage == {"alice": 2}
+    db.engine.dispose()
+    clean_db.dispose()

@@ -24,5 +24,14 @@ interviews = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Index("ix_interviews_job_info_id_created_at_id", "job_info_id", text("created_at DESC"), text("id DESC")),
+    # A job info's interviews, most recently updated first (the original app's order) ...
+    Index("ix_interviews_job_info_id_updated_at_id", "job_info_id", text("updated_at DESC"), text("id DESC")),
+    # ... and only the completed ones (?completed=true: those that reached Hume).
+    Index(
+        "ix_interviews_completed_job_info_id_updated_at_id",
+        "job_info_id",
+        text("updated_at DESC"),
+        text("id DESC"),
+        postgresql_where=text("hume_chat_id IS NOT NULL"),
+    ),
 )

@@ -27,6 +27,7 @@ job_infos = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    # Serves "caller's job infos, newest first" and keyset pagination in one index scan.
-    Index("ix_job_infos_user_id_created_at_id", "user_id", text("created_at DESC"), text("id DESC")),
+    # Serves "caller's job infos, most recently updated first" (the original app's order) and
+    # keyset pagination in one index scan.
+    Index("ix_job_infos_user_id_updated_at_id", "user_id", text("updated_at DESC"), text("id DESC")),
 )

@@ -1,0 +1,1 @@
+"""Practice questions per job info (the original app's questions feature)."""

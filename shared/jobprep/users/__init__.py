@@ -1,0 +1,1 @@
+"""Users, as the identity provider (Clerk) knows them: synced by its webhook."""
