@@ -53,7 +53,8 @@ def test_plan_usage_starts_from_the_interviews_that_reached_hume(clean_db: Engin
             )
     upgrade(db.engine)
     with database.connect() as conn:
-        usage: dict[str, int] = dict(conn.execute(text("SELECT user_id, interviews FROM plan_usage")).tuples().all())
+        rows = conn.execute(text("SELECT user_id, interviews FROM plan_usage"))
+        usage = {row.user_id: row.interviews for row in rows}
     assert usage == {"alice": 2}
     db.engine.dispose()
     clean_db.dispose()
