@@ -82,7 +82,8 @@ token: $(STAMP)
 	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)
 
 webhook: $(STAMP)
-	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice) $(if $(TYPE),--type $(TYPE)) $(if $(EMAIL),--email $(EMAIL))
+	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice) --url http://127.0.0.1:$(PORT) \
+		$(if $(TYPE),--type $(TYPE)) $(if $(EMAIL),--email $(EMAIL))
 
 psql: $(STAMP)
 	$(BIN)/python -m jobprep_local psql

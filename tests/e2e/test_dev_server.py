@@ -120,6 +120,36 @@ def test_signed_webhook_deletes_a_users_data_without_a_jwt(dev_server: DevServer
     assert f"id:{job['id']}:jobInfos" in event["detail"]["tags"]
 
 
+def test_make_webhook_sends_clerks_profile_events_then_the_deletion(dev_server: DevServer) -> None:
+    """The documented `make webhook USER_ID=erin TYPE=user.created` (and user.updated with EMAIL=),
+    against the dev port: GET /me shows the profile Clerk's events give, then none once deleted."""
+    erin = dev_server.client("erin")
+    assert erin.get("/me").json()["profile"] is None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
+
+    def make_webhook(*variables: str) -> str:
+        command = ["make", "-s", "webhook", "USER_ID=erin", f"PORT={dev_server.port}", *variables]
+        sent = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        return sent.stdout
+
+    assert "user.created erin" in make_webhook("TYPE=user.created")
+    assert erin.get("/me").json()["profile"]["email"] == "erin@example.com"
+    time.sleep(0.01)  # Clerk's times are milliseconds: the update is newer
+    assert "-> 204" in make_webhook("TYPE=user.updated", "EMAIL=erin.new@example.com")
+    profile = erin.get("/me").json()["profile"]
+    assert (profile["name"], profile["email"]) == ("Erin Example", "erin.new@example.com")
+    upserts = wait_for(lambda: len(events_about(dev_server, "erin")) == 2 and events_about(dev_server, "erin"))
+    assert [(e["detail-type"], e["detail"]["tags"]) for e in upserts] == [
+        ("UserUpserted", ["global:users", "id:erin:users"])
+    ] * 2
+
+    assert "user.deleted erin" in make_webhook()
+    assert erin.get("/me").json()["profile"] is None
+    deleted = wait_for(lambda: [e for e in events_about(dev_server, "erin") if e["detail-type"] == "UserDataDeleted"])
+    assert deleted[0]["detail"]["tags"] == ["global:users", "id:erin:users"]
+
+
 def _foreign_token() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
