@@ -293,3 +293,23 @@ def test_a_new_user_with_a_taken_email_is_a_409_too(api: ApiClient, event_sink: 
     assert send(api, profile("user.created", "bob", email="a@example.com"))[0] == 409
     assert snapshot(clean_db) == before
     assert event_sink.drain() == []
+
+
+def test_a_user_acts_before_the_webhook_and_the_profile_arrives_later(
+    api: ApiClient, event_sink: EventSink, clean_db: Engine
+) -> None:
+    """No foreign key from job infos to users: a signed-in user's first requests may beat Clerk's
+    user.created; its arrival changes none of their rows."""
+    job = api.create_job_info(user="alice")
+    interview = api.create_interview(job["id"], user="alice")
+    assert user_row(clean_db, "alice") is None
+    before = snapshot(clean_db)
+
+    assert send(api, profile("user.created"))[0] == 204
+
+    after = snapshot(clean_db)
+    assert {t: rows for t, rows in after.items() if t not in ("users", "outbox", "webhook_deliveries")} == {
+        t: rows for t, rows in before.items() if t not in ("users", "outbox", "webhook_deliveries")
+    }
+    assert api.get(f"/interviews/{interview['id']}", user="alice").status == 200
+    assert user_row(clean_db, "alice") is not None
