@@ -19,7 +19,7 @@ export SAM_CLI_TELEMETRY := 0
 help:
 	@echo "make dev     run the API locally on 127.0.0.1:$(PORT) (embedded PostgreSQL, local EventBridge)"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
-	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice"
+	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice [TYPE=user.created|user.updated EMAIL=...]"
 	@echo "make examples-check  type-check and test examples/ (npm ci, tsc, node --test)"
 	@echo "make psql    psql on the dev database"
 	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
@@ -82,7 +82,8 @@ token: $(STAMP)
 	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)
 
 webhook: $(STAMP)
-	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice)
+	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice) --url http://127.0.0.1:$(PORT) \
+		$(if $(TYPE),--type $(TYPE)) $(if $(EMAIL),--email $(EMAIL))
 
 psql: $(STAMP)
 	$(BIN)/python -m jobprep_local psql

@@ -1,6 +1,6 @@
 -- delete_user_data: Clerk's user.deleted: every row of the user (job infos and, by cascade, their
--- interviews; Idempotency-Keys; rate-limit buckets), the UserDataDeleted event(s) and the
--- delivery's record.
+-- interviews and questions; Idempotency-Keys; rate-limit buckets; plan usage; the profile), the
+-- account's tombstone, the UserDataDeleted event(s) and the delivery's record.
 -- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
 -- event published once it has committed. While this container holds the sent marks of earlier
 -- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
@@ -32,7 +32,30 @@ deleted_buckets AS
 (DELETE FROM rate_limit_buckets WHERE rate_limit_buckets.user_id = %(owner_id)s::VARCHAR AND (EXISTS (SELECT recorded.id
 FROM recorded)) RETURNING rate_limit_buckets.bucket),
 
--- one row per cache tag to invalidate: the user's lists, each job info's, then each interview's
+-- the questions ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them
+cascaded_questions AS
+(SELECT questions.id AS id, questions.job_info_id AS job_info_id
+FROM questions
+WHERE questions.job_info_id IN (SELECT deleted_job_infos.id
+FROM deleted_job_infos)),
+
+-- the user's plan usage, deleted (a repeated delivery deletes nothing)
+deleted_usage AS
+(DELETE FROM plan_usage WHERE plan_usage.user_id = %(owner_id)s::VARCHAR AND (EXISTS (SELECT recorded.id
+FROM recorded)) RETURNING plan_usage.user_id),
+
+-- the user's profile (the users row), deleted (a repeated delivery deletes nothing)
+deleted_user AS
+(DELETE FROM users WHERE users.id = %(owner_id)s::VARCHAR AND (EXISTS (SELECT recorded.id
+FROM recorded)) RETURNING users.id),
+
+-- the account's tombstone: a user.created / user.updated delivered after this never brings it back
+tombstone AS
+(INSERT INTO deleted_users (id) SELECT %(owner_id)s::VARCHAR AS id
+WHERE EXISTS (SELECT recorded.id
+FROM recorded) ON CONFLICT (id) DO NOTHING RETURNING deleted_users.id),
+
+-- one row per cache tag to invalidate: the user's lists, each job info's, each interview's, each question's, then the user's own
 tags AS
 (SELECT 0 AS ord, 'global:jobInfos' AS tag
 WHERE EXISTS (SELECT deleted_job_infos.id
@@ -43,7 +66,15 @@ FROM deleted_job_infos UNION ALL SELECT 3, concat('jobInfo:', deleted_job_infos.
 FROM deleted_job_infos UNION ALL SELECT 4, 'global:interviews' AS tag
 WHERE EXISTS (SELECT cascaded.id
 FROM cascaded) UNION ALL SELECT 5, concat('id:', cascaded.id, ':interviews') AS tag
-FROM cascaded),
+FROM cascaded UNION ALL SELECT 6, 'global:questions' AS tag
+WHERE EXISTS (SELECT cascaded_questions.id
+FROM cascaded_questions) UNION ALL SELECT DISTINCT 7, concat('jobInfo:', cascaded_questions.job_info_id, ':questions') AS tag
+FROM cascaded_questions UNION ALL SELECT 8, concat('id:', cascaded_questions.id, ':questions') AS tag
+FROM cascaded_questions UNION ALL SELECT 9, 'global:users' AS tag
+WHERE EXISTS (SELECT deleted_user.id
+FROM deleted_user) UNION ALL SELECT 10, concat('id:', %(owner_id)s::VARCHAR, ':users') AS tag
+WHERE EXISTS (SELECT deleted_user.id
+FROM deleted_user)),
 
 -- the tags in a stable order, cut into parts of 400 (one event each)
 numbered AS
@@ -65,6 +96,10 @@ FROM deleted_job_infos) AS job_infos, (SELECT count(*) AS rows
 FROM cascaded) AS interviews, (SELECT count(*) AS rows
 FROM deleted_keys) AS idempotency_keys, (SELECT count(*) AS rows
 FROM deleted_buckets) AS rate_limit_buckets, (SELECT count(*) AS rows
+FROM cascaded_questions) AS questions, (SELECT count(*) AS rows
+FROM deleted_usage) AS plan_usage, (SELECT count(*) AS rows
+FROM deleted_user) AS users, (SELECT count(*) AS rows
+FROM tombstone) AS tombstones, (SELECT count(*) AS rows
 FROM event) AS events, (SELECT jsonb_agg(jsonb_build_object('id', event.event_id, 'detail', event.event_detail)) AS events
 FROM event
 WHERE event.event_id != %(event_id)s::UUID) AS more_events, (SELECT event.event_id

@@ -44,8 +44,14 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--features", default=DEFAULT_FEATURES, help='plan features claim, e.g. "u:1_interview"')
     token.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS)
 
-    webhook = commands.add_parser("webhook", help="send a signed Clerk user.deleted webhook to the dev server")
+    webhook = commands.add_parser(
+        "webhook", help="send a signed Clerk webhook (user.deleted by default) to the dev server"
+    )
     webhook.add_argument("user_id")
+    webhook.add_argument("--type", default="user.deleted", choices=("user.created", "user.updated", "user.deleted"))
+    webhook.add_argument("--first-name", help="user.created/updated: first_name (default: the user id, capitalized)")
+    webhook.add_argument("--last-name", default="Example", help="user.created/updated: last_name")
+    webhook.add_argument("--email", help="user.created/updated: the primary email (default: <user id>@example.com)")
     webhook.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('PORT', '3000')}")
 
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
@@ -62,11 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "webhook":
         import httpx
 
-        from jobprep_local.clerk import DEV_WEBHOOK_SECRET, PATH, signed, user_deleted
+        from jobprep_local.clerk import DEV_WEBHOOK_SECRET, PATH, event, signed
 
-        body, headers = signed(user_deleted(args.user_id), os.environ.get("CLERK_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET))
+        profile = {"first_name": args.first_name, "last_name": args.last_name, "email": args.email}
+        payload = event(args.type, args.user_id, **({} if args.type == "user.deleted" else profile))
+        body, headers = signed(payload, os.environ.get("CLERK_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET))
         response = httpx.post(args.url.rstrip("/") + PATH, content=body, headers=headers, timeout=30)
-        print(f"POST {PATH} user.deleted {args.user_id} (svix-id {headers['svix-id']}) -> {response.status_code}")
+        print(f"POST {PATH} {args.type} {args.user_id} (svix-id {headers['svix-id']}) -> {response.status_code}")
         if response.content:
             print(response.text)
         raise SystemExit(0 if response.is_success else 1)

@@ -22,9 +22,73 @@ def user_deleted(user_id: str) -> dict[str, Any]:
         "data": {"deleted": True, "id": user_id, "object": "user"},
         "instance_id": "ins_local",
         "object": "event",
-        "timestamp": int(datetime.now(UTC).timestamp() * 1000),
+        "timestamp": _now_ms(),
         "type": "user.deleted",
     }
+
+
+PROFILE_EVENTS = ("user.created", "user.updated")
+EVENT_TYPES = (*PROFILE_EVENTS, "user.deleted")
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def user_profile(
+    event_type: str,
+    user_id: str,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = "Example",
+    email: str | None = None,
+    image_url: str | None = None,
+    created_at: int | None = None,
+    updated_at: int | None = None,
+) -> dict[str, Any]:
+    """The body Clerk sends for user.created / user.updated: its User object (the fields the API
+    reads and a few it ignores), the primary email among its email addresses. Times are epoch
+    milliseconds, now unless given."""
+    now = _now_ms()
+    email_id = f"idn_{secrets.token_hex(8)}"
+    return {
+        "data": {
+            "id": user_id,
+            "object": "user",
+            "first_name": user_id.capitalize() if first_name is None else first_name,
+            "last_name": last_name,
+            "username": None,
+            "image_url": image_url if image_url is not None else f"https://img.clerk.com/{user_id}.png",
+            "has_image": False,
+            "primary_email_address_id": email_id,
+            "email_addresses": [
+                {
+                    "id": email_id,
+                    "object": "email_address",
+                    "email_address": email or f"{user_id}@example.com",
+                    "verification": {"status": "verified", "strategy": "email_code"},
+                    "linked_to": [],
+                }
+            ],
+            "phone_numbers": [],
+            "public_metadata": {},
+            "created_at": now if created_at is None else created_at,
+            "updated_at": now if updated_at is None else updated_at,
+        },
+        "instance_id": "ins_local",
+        "object": "event",
+        "timestamp": now,
+        "type": event_type,
+    }
+
+
+def event(event_type: str, user_id: str, **profile: Any) -> dict[str, Any]:
+    """A Clerk webhook body of one of EVENT_TYPES for `user_id`."""
+    if event_type == "user.deleted":
+        return user_deleted(user_id)
+    if event_type not in PROFILE_EVENTS:
+        raise ValueError(f"{event_type!r}: one of {', '.join(EVENT_TYPES)}")
+    return user_profile(event_type, user_id, **profile)
 
 
 def signed(

@@ -70,6 +70,12 @@ BUCKET = _bind("bucket", String())
 CAPACITY = _bind("capacity", Float())
 PER_SECOND = _bind("per_second", Float())
 
+# Clerk's times of a user's profile (users.created_at / updated_at). Not named after the columns:
+# a parameter named like a column of the outbox (created_at) would also be SET by the sent_receipts
+# UPDATE riding on the statement (SQLAlchemy matches UPDATE parameters to columns by name).
+CLERK_CREATED_AT = _bind("clerk_created_at", DateTime(timezone=True))
+CLERK_UPDATED_AT = _bind("clerk_updated_at", DateTime(timezone=True))
+
 # Webhook deliveries (account deletion).
 DELIVERY_ID = _bind("delivery_id", String())
 DELIVERY_TYPE = _bind("delivery_type", String())

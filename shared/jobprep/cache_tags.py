@@ -45,6 +45,26 @@ def interview(interview_id: Part) -> ColumnElement[str]:
     return _tag("id:", interview_id, ":interviews")
 
 
+def questions_global() -> ColumnElement[str]:
+    return constant("global:questions")
+
+
+def questions_of_job_info(job_info_id: Part) -> ColumnElement[str]:
+    return _tag("jobInfo:", job_info_id, ":questions")
+
+
+def question(question_id: Part) -> ColumnElement[str]:
+    return _tag("id:", question_id, ":questions")
+
+
+def users_global() -> ColumnElement[str]:
+    return constant("global:users")
+
+
+def user(user_id: Part) -> ColumnElement[str]:
+    return _tag("id:", user_id, ":users")
+
+
 def job_info_tags(job_info_id: Part, user_id: Part) -> list[ColumnElement[str]]:
     """What revalidateJobInfoCache({id, userId}) revalidates."""
     return [job_infos_global(), job_infos_of_user(user_id), job_info(job_info_id)]
@@ -53,6 +73,11 @@ def job_info_tags(job_info_id: Part, user_id: Part) -> list[ColumnElement[str]]:
 def interview_tags(interview_id: Part, job_info_id: Part) -> list[ColumnElement[str]]:
     """What revalidateInterviewCache({id, jobInfoId}) revalidates."""
     return [interviews_global(), interviews_of_job_info(job_info_id), interview(interview_id)]
+
+
+def user_tags(user_id: Part) -> list[ColumnElement[str]]:
+    """What revalidateUserCache(id) revalidates."""
+    return [users_global(), user(user_id)]
 
 
 def as_json(tags: list[ColumnElement[str]]) -> ColumnElement[Any]:

@@ -46,6 +46,15 @@ class InvalidInput(DomainError):
         self.error_type = error_type
 
 
+class EmailInUse(DomainError):
+    """Another user holds the email a Clerk webhook gives this one: deliveries out of order (an
+    email moved between two accounts, the other account's change still on its way). Svix retries
+    the delivery later, by then usually in order."""
+
+    code = "EMAIL_IN_USE"
+    message = "Another user holds this email address; retry once that user's change has arrived"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     message = "Idempotency-Key was already used with a different request"

@@ -20,17 +20,20 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    case,
     cast,
     extract,
     func,
+    null,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
 
 from jobprep.binds import BUCKET, CAPACITY, OWNER, PER_SECOND
+from jobprep.config import get_settings
 from jobprep.db.metadata import metadata
 from jobprep.identity import USER_ID_MAX
-from jobprep.prebuilt import constant, cte
+from jobprep.prebuilt import constant, cte, seconds
 
 rate_limit_buckets = Table(
     "rate_limit_buckets",
@@ -51,8 +54,23 @@ _REFILLED = func.least(
 )
 
 
+# The bucket POST /job-infos/{jobInfoId}/interviews takes a token from (GET /me reports it).
+INTERVIEWS_BUCKET = "create_interview"
+
+
 def params(user_id: str, bucket: str, *, capacity: int, refill_per_day: float) -> dict[str, Any]:
     return {OWNER.key: user_id, BUCKET.key: bucket, CAPACITY.key: capacity, PER_SECOND.key: refill_per_day / 86_400}
+
+
+def interview_params(user_id: str) -> dict[str, Any]:
+    """The caller's interview bucket, sized by the settings (RATE_LIMIT_CAPACITY, RATE_LIMIT_REFILL_PER_DAY)."""
+    settings = get_settings()
+    return params(
+        user_id,
+        INTERVIEWS_BUCKET,
+        capacity=settings.rate_limit_capacity,
+        refill_per_day=settings.rate_limit_refill_per_day,
+    )
 
 
 def take(gate: Select[Any]) -> CTE:
@@ -86,3 +104,17 @@ def retry_after() -> ColumnElement[int]:
     tokens = select(_REFILLED.label("tokens")).where(_b.user_id == OWNER, _b.bucket == BUCKET).scalar_subquery()
     wait = func.ceil((constant(1) - func.coalesce(tokens, constant(0))) / PER_SECOND)
     return cast(func.greatest(constant(1), wait), Integer)
+
+
+def report() -> tuple[ColumnElement[int], ColumnElement[Any]]:
+    """For a statement that LEFT JOINs the caller's bucket row (NULLs: never used, so full): the
+    whole tokens available now, and when the next one arrives (NULL when full), rounded up to the
+    second. That time comes from the stored row, not from now(): both stay the same until a token
+    arrives, so a reader's answer (and its ETag) does not change in between."""
+    whole = func.floor(func.coalesce(_REFILLED, CAPACITY))
+    due = _b.refilled_at + seconds((whole + constant(1) - _b.tokens) / PER_SECOND)
+    next_at = case(
+        (whole >= CAPACITY, null()),
+        else_=func.to_timestamp(func.ceil(extract("epoch", due)), type_=DateTime(timezone=True)),
+    )
+    return cast(whole, Integer), next_at

@@ -23,11 +23,13 @@ from jobprep.binds import SENT_EVENT_IDS
 from jobprep.db import engine as db
 from jobprep.events import receipts
 from jobprep.events.model import InvalidationEvent
-from jobprep.events.outbox import MARK_SENT, SENT_RECEIPTS, event_from, event_params, record_outcome
+from jobprep.events.outbox import MARK_SENT, SENT_RECEIPTS, event_from, event_params, outbox, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
 from jobprep.events.wakeup import request_relay
 from jobprep.observability import logger, tracer
 from jobprep.prebuilt import Prebuilt
+
+_RECEIPT_COLUMNS = frozenset(outbox.c.keys())
 
 # Ask the relay to run once the failed rows' first backoff (at most 10 s) has passed.
 RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS = 30
@@ -39,6 +41,9 @@ def change(statement: Prebuilt, params: Mapping[str, Any]) -> Row[Any] | None:
     pending sent marks, then publish its event. Returns its single result row, or None when it
     returned none."""
     sent: dict[str, Any] = {**event_params(), **params}
+    if not _RECEIPT_COLUMNS.isdisjoint(sent):
+        # SQLAlchemy would SET those outbox columns in the sent_receipts UPDATE from these values.
+        raise ValueError(f"{statement.name}: binds named like outbox columns: {sorted(_RECEIPT_COLUMNS & set(sent))}")
     marks = receipts.pending()
     executable = statement.statement
     if marks:

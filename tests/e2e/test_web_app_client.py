@@ -9,8 +9,10 @@ import re
 import subprocess
 import uuid
 
+import httpx
 import pytest
 
+from jobprep_local.clerk import DEV_WEBHOOK_SECRET, PATH, signed, user_profile
 from jobprep_local.template import PROJECT_ROOT
 from tests.e2e.conftest import DevServer
 
@@ -27,10 +29,21 @@ def built() -> None:
 
 def test_the_web_apps_actions_against_the_dev_server(built: None, dev_server: DevServer) -> None:
     run = uuid.uuid4().hex[:8]  # users of this run only: the session's dev server is shared
-    tokens = {name: dev_server.token(f"web-{name}-{run}") for name in ("owner", "other", "rateLimited", "pager")} | {
+    names = ("owner", "other", "rateLimited", "pager", "synced")
+    tokens = {name: dev_server.token(f"web-{name}-{run}") for name in names} | {
         "freePlan": dev_server.token(f"web-freePlan-{run}", features="u:1_interview")
     }
-    env = {**os.environ, "JOBPREP_API_URL": dev_server.base_url, "JOBPREP_TOKENS": json.dumps(tokens)}
+    # Clerk's user.created for "synced", signed with the dev secret `make dev` verifies with
+    synced = f"web-synced-{run}"
+    body, headers = signed(user_profile("user.created", synced, first_name="Sync", last_name="Ed"), DEV_WEBHOOK_SECRET)
+    assert httpx.post(f"{dev_server.base_url}{PATH}", content=body, headers=headers, timeout=60).status_code == 204
+    profiles = {"synced": {"id": synced, "name": "Sync Ed", "email": f"{synced}@example.com"}}
+    env = {
+        **os.environ,
+        "JOBPREP_API_URL": dev_server.base_url,
+        "JOBPREP_TOKENS": json.dumps(tokens),
+        "JOBPREP_PROFILES": json.dumps(profiles),
+    }
 
     result = subprocess.run(
         ["node", "--test", "--test-reporter=tap", "build/e2e/"],
@@ -47,5 +60,5 @@ def test_the_web_apps_actions_against_the_dev_server(built: None, dev_server: De
     assert passed is not None, output[-5_000:]
     for other in ("fail", "cancelled", "skipped", "todo"):
         assert re.search(rf"^# {other} 0$", output, re.MULTILINE), output[-5_000:]
-    assert int(passed[1]) >= 12, "fewer node tests ran than e2e/actions.test.ts holds"
+    assert int(passed[1]) >= 14, "fewer node tests ran than e2e/actions.test.ts holds"
     print(f"node --test e2e/: {passed[1]} passed")

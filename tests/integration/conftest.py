@@ -17,8 +17,9 @@ ALL_FEATURES = "u:unlimited_interviews"
 class ApiClient:
     """Calls the functions exactly as API Gateway would after the JWT authorizer let a request in."""
 
-    def __init__(self, api: LocalApi) -> None:
+    def __init__(self, api: LocalApi, engine: Engine) -> None:
         self.api = api
+        self.engine = engine  # the test database's admin engine: to arrange or inspect rows directly
 
     def request(
         self,
@@ -74,7 +75,7 @@ def local_api() -> LocalApi:
 
 @pytest.fixture
 def api(clean_db: Engine, event_sink: EventSink, local_api: LocalApi) -> ApiClient:
-    return ApiClient(local_api)
+    return ApiClient(local_api, clean_db)
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

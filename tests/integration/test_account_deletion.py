@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from jobprep import unit_of_work
 from jobprep_local.apigw import LocalLambdaContext, http_api_event
-from jobprep_local.clerk import DEV_WEBHOOK_SECRET, PATH, signed, user_deleted
+from jobprep_local.clerk import DEV_WEBHOOK_SECRET, PATH, signed, user_deleted, user_profile
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
 from jobprep_local.template import functions, load_handler
 from tests.conftest import WEBHOOK_SECRET, EventSink
@@ -35,14 +35,22 @@ def user_rows(engine: Engine, user: str) -> dict[str, list[tuple[Any, ...]]]:
         "interviews": "SELECT i.* FROM interviews i JOIN job_infos j ON j.id = i.job_info_id WHERE j.user_id = :u",
         "idempotency_keys": "SELECT * FROM idempotency_keys WHERE user_id = :u",
         "rate_limit_buckets": "SELECT * FROM rate_limit_buckets WHERE user_id = :u",
+        "questions": "SELECT q.* FROM questions q JOIN job_infos j ON j.id = q.job_info_id WHERE j.user_id = :u",
+        "plan_usage": "SELECT * FROM plan_usage WHERE user_id = :u",
+        "users": "SELECT * FROM users WHERE id = :u",
     }
     with engine.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(q), {"u": user})), key=repr) for t, q in queries.items()}
 
 
-def arrange_user(api: ApiClient, user: str, job_infos: int = 2, interviews_each: int = 2) -> dict[str, list[str]]:
-    """Job infos and interviews through the API, so an Idempotency-Key and a rate-limit bucket exist too."""
-    ids: dict[str, list[str]] = {"job_infos": [], "interviews": []}
+def arrange_user(
+    api: ApiClient, user: str, job_infos: int = 2, interviews_each: int = 2, questions_each: int = 0
+) -> dict[str, list[str]]:
+    """Job infos and interviews through the API, so an Idempotency-Key and a rate-limit bucket exist
+    too; the profile through Clerk's user.created; questions (`questions_each` on the first job
+    info) and plan usage written directly."""
+    ids: dict[str, list[str]] = {"job_infos": [], "interviews": [], "questions": []}
+    assert deliver(api, *signed(user_profile("user.created", user), WEBHOOK_SECRET)).status == 204
     for n in range(job_infos):
         response = api.post(
             "/job-infos",
@@ -54,15 +62,50 @@ def arrange_user(api: ApiClient, user: str, job_infos: int = 2, interviews_each:
         job_info_id = response.json()["id"]
         ids["job_infos"].append(job_info_id)
         ids["interviews"] += [api.create_interview(job_info_id, user=user)["id"] for _ in range(interviews_each)]
+    with api.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO plan_usage (user_id, interviews, questions) VALUES (:u, 1, :q)"),
+            {"u": user, "q": questions_each},
+        )
+        for n in range(questions_each if ids["job_infos"] else 0):
+            ids["questions"].append(
+                conn.execute(
+                    text("INSERT INTO questions (job_info_id, text, difficulty) VALUES (:j, :t, 'easy') RETURNING id"),
+                    {"j": ids["job_infos"][0], "t": f"question {n}"},
+                ).scalar_one()
+            )
+    ids["questions"] = [str(q) for q in ids["questions"]]
     return ids
 
 
-def expected_tags(user: str, job_infos: Sequence[str], interviews: Sequence[str]) -> list[str]:
-    tags = ["global:jobInfos", f"user:{user}:jobInfos"]
+def expected_tags(
+    user: str,
+    job_infos: Sequence[str],
+    interviews: Sequence[str],
+    questions: Sequence[str] = (),
+    *,
+    profile: bool = False,
+    questions_job_info: str | None = None,
+) -> list[str]:
+    """Every tag the web app caches the deleted rows under (its dbCache.ts files)."""
+    tags = ["global:jobInfos", f"user:{user}:jobInfos"] if job_infos else []
     tags += [t for j in job_infos for t in (f"id:{j}:jobInfos", f"jobInfo:{j}:interviews")]
     if interviews:
         tags += ["global:interviews", *(f"id:{i}:interviews" for i in interviews)]
+    if questions:
+        tags += [
+            "global:questions",
+            f"jobInfo:{questions_job_info}:questions",
+            *(f"id:{q}:questions" for q in questions),
+        ]
+    if profile:
+        tags += ["global:users", f"id:{user}:users"]
     return sorted(tags)
+
+
+def tombstones(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT id FROM deleted_users ORDER BY id")).scalars())
 
 
 def deliveries(engine: Engine) -> list[tuple[str, str]]:
@@ -73,8 +116,8 @@ def deliveries(engine: Engine) -> list[tuple[str, str]]:
 def test_user_deleted_removes_every_row_of_that_user_and_only_theirs(
     api: ApiClient, event_sink: EventSink, clean_db: Engine
 ) -> None:
-    alice = arrange_user(api, "alice")
-    arrange_user(api, "bob")
+    alice = arrange_user(api, "alice", questions_each=2)
+    arrange_user(api, "bob", questions_each=1)
     bob_before = user_rows(clean_db, "bob")
     assert all(user_rows(clean_db, "alice").values()), "every kind of row exists before"
     event_sink.drain()
@@ -85,13 +128,21 @@ def test_user_deleted_removes_every_row_of_that_user_and_only_theirs(
     assert (response.status, response.body) == (204, b"")
     assert user_rows(clean_db, "alice") == {t: [] for t in bob_before}
     assert user_rows(clean_db, "bob") == bob_before
-    assert deliveries(clean_db) == [(headers["svix-id"], "user.deleted")]
+    assert (headers["svix-id"], "user.deleted") in deliveries(clean_db)
+    assert tombstones(clean_db) == ["alice"]
     [event] = event_sink.drain()
     assert (event["source"], event["detail-type"]) == ("job-prep.users", "UserDataDeleted")
     detail = event["detail"]
     assert (detail["id"], detail["userId"]) == ("alice", "alice")
     assert detail["tags"][:2] == ["global:jobInfos", "user:alice:jobInfos"]
-    assert sorted(detail["tags"]) == expected_tags("alice", alice["job_infos"], alice["interviews"])
+    assert sorted(detail["tags"]) == expected_tags(
+        "alice",
+        alice["job_infos"],
+        alice["interviews"],
+        alice["questions"],
+        profile=True,
+        questions_job_info=alice["job_infos"][0],
+    )
     assert len(set(detail["tags"])) == len(detail["tags"])
     # the web app's other views of alice are gone through the API as well
     assert api.get("/job-infos", user="alice").json()["items"] == []
@@ -105,7 +156,27 @@ def test_job_infos_without_interviews_do_not_invalidate_interviews_globally(
     event_sink.drain()
     assert deliver(api, *signed(user_deleted("alice"), WEBHOOK_SECRET)).status == 204
     [event] = event_sink.drain()
-    assert sorted(event["detail"]["tags"]) == expected_tags("alice", alice["job_infos"], [])
+    assert sorted(event["detail"]["tags"]) == expected_tags("alice", alice["job_infos"], [], profile=True)
+
+
+def test_a_user_with_only_a_profile_and_plan_usage_loses_both_with_the_users_tags(
+    api: ApiClient, event_sink: EventSink, clean_db: Engine
+) -> None:
+    arrange_user(api, "alice", job_infos=0)
+    before = user_rows(clean_db, "alice")
+    assert before["users"]
+    assert before["plan_usage"]
+    event_sink.drain()
+
+    assert deliver(api, *signed(user_deleted("alice"), WEBHOOK_SECRET)).status == 204
+
+    assert not any(user_rows(clean_db, "alice").values())
+    assert tombstones(clean_db) == ["alice"]
+    [event] = event_sink.drain()
+    assert (event["detail-type"], event["detail"]["tags"]) == ("UserDataDeleted", ["global:users", "id:alice:users"])
+    # the account stays deleted: GET /me no longer finds a profile, nor any usage
+    me = api.get("/me", user="alice").json()
+    assert (me["profile"], me["plan"]["interviews"]["used"]) == (None, 0)
 
 
 def test_a_user_without_data_is_acknowledged_without_an_event(
@@ -118,7 +189,8 @@ def test_a_user_without_data_is_acknowledged_without_an_event(
     assert deliver(api, body, headers).status == 204
     assert event_sink.drain() == []
     assert user_rows(clean_db, "bob") == before
-    assert deliveries(clean_db) == [(headers["svix-id"], "user.deleted")]
+    assert (headers["svix-id"], "user.deleted") in deliveries(clean_db)
+    assert tombstones(clean_db) == ["user_never_seen"]  # its user.created may still be on its way
 
 
 def test_replay_of_the_same_svix_id_changes_nothing_and_emits_nothing(
@@ -233,10 +305,10 @@ def test_other_event_types_are_verified_then_ignored(api: ApiClient, event_sink:
     arrange_user(api, "alice")
     event_sink.drain()
     before = snapshot(clean_db)
-    created = {"type": "user.created", "object": "event", "data": {"id": "alice", "object": "user"}}
+    session = {"type": "session.created", "object": "event", "data": {"id": "sess_1", "user_id": "alice"}}
 
-    assert deliver(api, *signed(created, WEBHOOK_SECRET)).status == 204
-    assert deliver(api, *signed(created, DEV_WEBHOOK_SECRET)).status == 401
+    assert deliver(api, *signed(session, WEBHOOK_SECRET)).status == 204
+    assert deliver(api, *signed(session, DEV_WEBHOOK_SECRET)).status == 401
 
     assert snapshot(clean_db) == before
     assert event_sink.drain() == []

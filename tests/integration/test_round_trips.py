@@ -18,9 +18,11 @@ from bench.delayproxy import DelayProxy
 from jobprep.config import get_settings
 from jobprep.db import engine as db
 from jobprep.events import receipts
-from jobprep_local.clerk import signed, user_deleted
+from jobprep_local.clerk import signed, user_deleted, user_profile
 from tests.conftest import WEBHOOK_SECRET, EventSink
 from tests.integration.conftest import ApiClient
+
+T0 = 1_795_478_400_000  # Clerk's epoch milliseconds
 
 
 @pytest.fixture
@@ -74,6 +76,8 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
         ),
         "update interview": lambda: api.patch(f"/interviews/{iid}", {"feedback": "good"}),
         "another user's job info (404)": lambda: api.get(f"/job-infos/{jid}", user="bob"),
+        "get me": lambda: api.get("/me"),
+        "get me, If-None-Match (304)": lambda: api.get("/me", headers={"if-none-match": "*"}),
         "delete job info": lambda: api.delete(f"/job-infos/{jid}"),
     }
     counts = {}
@@ -98,6 +102,36 @@ def test_account_deletion_waits_for_one_round_trip(api: ApiClient, proxy: DelayP
     assert waited(proxy, deliver) == 1
     assert response is not None
     assert response.status == 204
+
+
+def test_each_profile_delivery_waits_for_one_round_trip(
+    api: ApiClient, proxy: DelayProxy, event_sink: EventSink
+) -> None:
+    """Written, stale, repeated, tombstoned and refused (email held by another user: 409) alike."""
+    match = api.api.match("POST", "/webhooks/clerk")
+    assert match is not None
+    statuses: list[int] = []
+
+    def deliver(payload: dict[str, Any], message_id: str | None = None) -> Callable[[], None]:
+        body, headers = signed(payload, WEBHOOK_SECRET, message_id=message_id)
+        return lambda: statuses.append(api.api.invoke(match, "/webhooks/clerk", headers=headers, body=body).status)
+
+    deliver(user_profile("user.created", "dave", updated_at=T0))()  # warm
+    deliver(user_profile("user.created", "erin", email="erin@example.com"))()
+    deliver(user_deleted("frank"))()
+    deliveries = {
+        "user.created": deliver(user_profile("user.created", "carol", updated_at=T0)),
+        "user.updated": deliver(user_profile("user.updated", "carol", updated_at=T0 + 1, first_name="C")),
+        "stale user.updated": deliver(user_profile("user.updated", "carol", updated_at=T0)),
+        "repeated svix-id": deliver(user_profile("user.updated", "carol", updated_at=T0 + 9), "msg_repeat"),
+        "tombstoned id": deliver(user_profile("user.created", "frank")),
+        "email held by another user (409)": deliver(user_profile("user.created", "gina", email="erin@example.com")),
+    }
+    deliver(user_profile("user.updated", "carol", updated_at=T0 + 9), "msg_repeat")()
+    statuses.clear()
+    counts = {name: waited(proxy, call) for name, call in deliveries.items()}
+    assert counts == dict.fromkeys(deliveries, 1)
+    assert statuses == [204, 204, 204, 204, 204, 409]
 
 
 def test_a_refused_publish_costs_one_more_round_trip(

@@ -15,7 +15,7 @@ from jobprep import prebuilt
 from jobprep.db import engine as db
 from jobprep.events.outbox import SENT_RECEIPTS
 from jobprep.relay import relay_pending
-from jobprep_local.clerk import signed, user_deleted
+from jobprep_local.clerk import signed, user_deleted, user_profile
 from jobprep_local.sql import SQL_DIR, rendered
 from tests.conftest import WEBHOOK_SECRET, EventSink
 from tests.integration.conftest import ApiClient
@@ -65,10 +65,12 @@ def test_every_statement_the_app_sends_is_in_sql(
     api.patch(f"/job-infos/{job['id']}", {"title": "t"}, headers={"if-match": '"1"'})
     api.patch(f"/interviews/{interview['id']}", {"feedback": "f"})
     api.delete(f"/job-infos/{job['id']}")
-    body, headers = signed(user_deleted("alice"), WEBHOOK_SECRET)
     match = api.api.match("POST", "/webhooks/clerk")
     assert match is not None
-    api.api.invoke(match, "/webhooks/clerk", headers=headers, body=body)
+    for payload in (user_profile("user.created", "alice"), user_deleted("alice")):
+        body, headers = signed(payload, WEBHOOK_SECRET)
+        api.api.invoke(match, "/webhooks/clerk", headers=headers, body=body)
+    api.get("/me")
     relay_pending(lambda: 60_000)
 
     files = {without_comments(text) for text in rendered().values()}

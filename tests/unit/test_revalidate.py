@@ -152,6 +152,7 @@ SAMPLE_EVENTS = [
     ("job-prep.job-infos", "JobInfoCreated", ["global:jobInfos", "user:user_2abc:jobInfos", "id:1:jobInfos"]),
     ("job-prep.interviews", "InterviewUpdated", ["global:interviews", "jobInfo:1:interviews", "id:2:interviews"]),
     ("job-prep.users", "UserDataDeleted", []),
+    ("job-prep.users", "UserUpserted", ["global:users", "id:user_2abc:users"]),
 ]
 
 

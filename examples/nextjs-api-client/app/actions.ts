@@ -59,3 +59,11 @@ export async function getInterview(id: string) {
 export async function listInterviews(jobInfoId: string, query?: PageQuery) {
   return (await actions()).listInterviews(jobInfoId, query);
 }
+
+export async function getMe() {
+  return (await actions()).getMe();
+}
+
+export async function canCreateInterview() {
+  return (await actions()).canCreateInterview();
+}

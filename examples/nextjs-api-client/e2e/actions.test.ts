@@ -1,8 +1,10 @@
 // The actions against a running API (`make dev`), as the web app calls them: run by
 // tests/e2e/test_web_app_client.py, which starts the dev server, mints a dev JWT per user and sets
 //   JOBPREP_API_URL     the API's base URL
-//   JOBPREP_TOKENS      {"owner", "other", "freePlan", "rateLimited", "pager"}: a token each, for
-//                       users of their own (freePlan has only the 1_interview feature)
+//   JOBPREP_TOKENS      {"owner", "other", "freePlan", "rateLimited", "pager", "synced"}: a token each,
+//                       for users of their own (freePlan has only the 1_interview feature)
+//   JOBPREP_PROFILES    {"synced": {id, name, email}}: the profile Clerk's user.created (signed with
+//                       the dev secret) gave the dev server before this run
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
@@ -11,12 +13,18 @@ import { createApiClient } from "../lib/api/client";
 import { NO_PERMISSION_MESSAGE, PLAN_LIMIT_MESSAGE, RATE_LIMIT_MESSAGE } from "../lib/api/result";
 
 const BASE_URL = process.env.JOBPREP_API_URL;
-if (!BASE_URL || !process.env.JOBPREP_TOKENS) {
-  throw new Error("JOBPREP_API_URL and JOBPREP_TOKENS must be set (tests/e2e/test_web_app_client.py sets them)");
+if (!BASE_URL || !process.env.JOBPREP_TOKENS || !process.env.JOBPREP_PROFILES) {
+  throw new Error(
+    "JOBPREP_API_URL, JOBPREP_TOKENS and JOBPREP_PROFILES must be set (tests/e2e/test_web_app_client.py sets them)",
+  );
 }
 const TOKENS = JSON.parse(process.env.JOBPREP_TOKENS) as Record<
-  "owner" | "other" | "freePlan" | "rateLimited" | "pager",
+  "owner" | "other" | "freePlan" | "rateLimited" | "pager" | "synced",
   string
+>;
+const PROFILES = JSON.parse(process.env.JOBPREP_PROFILES) as Record<
+  "synced",
+  { id: string; name: string; email: string }
 >;
 
 class Redirected extends Error {
@@ -203,6 +211,34 @@ describe("interviews", () => {
     assert.ok(created > 0, "no interview could be created at all");
     assert.deepEqual(last, { error: true, message: RATE_LIMIT_MESSAGE, status: 429 });
     assert.equal(ok(await fast.listInterviews(jobInfoId, { limit: 100 })).items.length, created);
+
+    // what the new-interview page now sees before offering another one
+    const me = ok(await fast.getMe());
+    assert.equal(me.canStartInterview, false);
+    assert.equal(me.interviewTokens.available, 0);
+    assert.ok(me.interviewTokens.nextAt !== null && Date.parse(me.interviewTokens.nextAt) > Date.now());
+    assert.equal(await fast.canCreateInterview(), false);
+  });
+});
+
+describe("the signed-in user", () => {
+  it("getMe: no profile until Clerk's webhook has arrived; a fresh user may start an interview", async () => {
+    const me = ok(await owner.getMe());
+    assert.equal(me.profile, null);
+    assert.equal(me.canStartInterview, true);
+    assert.equal(me.interviewTokens.nextAt === null, me.interviewTokens.available === me.interviewTokens.capacity);
+    assert.equal(await owner.canCreateInterview(), true);
+  });
+
+  it("getMe: the profile Clerk's webhook stored, and the plan's limits", async () => {
+    const synced = ok(await actionsFor(TOKENS.synced).getMe());
+    assert.deepEqual(
+      { id: synced.profile?.id, name: synced.profile?.name, email: synced.profile?.email },
+      PROFILES.synced,
+    );
+    const free = ok(await actionsFor(TOKENS.freePlan).getMe());
+    assert.deepEqual(free.plan.interviews.limit, 1);
+    assert.deepEqual(free.plan.questions, { used: 0, limit: 0, unlimited: false });
   });
 });
 

@@ -2,8 +2,8 @@
 // names, arguments and answers (`{ error: true, message }`; a redirect after saving a job info);
 // free of Next.js and Clerk, which app/actions.ts injects, so `node --test` drives them as they are.
 //
-// A route added later (questions, DELETE /interviews/{id}, GET /me) is `npm run generate` and one
-// entry here: `call(api.VERB("/path", { params, body }))`, checked by tsc against openapi.json.
+// A route added later (questions, DELETE /interviews/{id}) is `npm run generate` and one entry
+// here: `call(api.VERB("/path", { params, body }))`, checked by tsc against openapi.json.
 import type { ApiClient, Schemas } from "./api/client";
 import { call, type ActionFailure, type ActionResult } from "./api/result";
 
@@ -14,6 +14,7 @@ export type JobInfoUpdate = Schemas["JobInfoUpdate"];
 export type Interview = Schemas["InterviewOut"];
 export type InterviewPage = Schemas["InterviewPage"];
 export type InterviewUpdate = Schemas["InterviewUpdate"];
+export type Me = Schemas["MeOut"];
 export interface PageQuery {
   limit?: number;
   /** The previous page's nextCursor. */
@@ -87,6 +88,24 @@ export function createActions({ api, redirect }: ActionDeps) {
 
     listInterviews(jobInfoId: string, query: PageQuery = {}): Promise<ActionResult<InterviewPage>> {
       return call(api.GET("/job-infos/{jobInfoId}/interviews", { params: { path: { jobInfoId }, query } }));
+    },
+
+    /**
+     * The signed-in user: their profile (null until Clerk's user.created webhook has reached the
+     * API: onboarding waits for it), plan usage and limits, interview tokens and when the next comes.
+     */
+    getMe(): Promise<ActionResult<Me>> {
+      return call(api.GET("/me"));
+    },
+
+    /**
+     * The original new-interview page's question, asked before it offers one: the plan allows
+     * another interview and the rate limit has a token (what createInterview would answer).
+     * False also when the API cannot say.
+     */
+    async canCreateInterview(): Promise<boolean> {
+      const me = await call(api.GET("/me"));
+      return !me.error && me.data.canStartInterview;
     },
   };
 }

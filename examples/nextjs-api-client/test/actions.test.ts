@@ -154,3 +154,33 @@ describe("failures, as the original app's pages expect them", () => {
     await assert.rejects(actions.listJobInfos(), RangeError);
   });
 });
+
+describe("getMe / canCreateInterview", () => {
+  const ME = {
+    profile: null,
+    plan: {
+      interviews: { used: 1, limit: 1, unlimited: false },
+      questions: { used: 0, limit: 5, unlimited: false },
+    },
+    canStartInterview: false,
+    interviewTokens: { available: 12, capacity: 12, nextAt: null },
+  };
+
+  it("getMe asks GET /me and answers the body", async () => {
+    const { actions, sent } = setup(() => json(200, ME, { etag: '"0123456789abcdef0123456789abcdef"' }));
+    assert.deepEqual(await actions.getMe(), { error: false, data: ME });
+    assert.equal(sent[0]?.method, "GET");
+    assert.equal(sent[0]?.url, "https://api.example.test/me");
+  });
+
+  it("canCreateInterview is the API's canStartInterview, and false when the API cannot say", async () => {
+    for (const [answer, expected] of [
+      [json(200, ME), false],
+      [json(200, { ...ME, canStartInterview: true }), true],
+      [json(503, { statusCode: 503, code: "SERVICE_UNAVAILABLE", message: "retry" }), false],
+    ] as const) {
+      const { actions } = setup(() => answer.clone());
+      assert.equal(await actions.canCreateInterview(), expected);
+    }
+  });
+});

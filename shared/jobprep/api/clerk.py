@@ -11,16 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Self, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from jobprep.config import get_settings
 from jobprep.errors import InvalidWebhookSignature
 from jobprep.identity import is_valid_user_id
+from jobprep.users.schemas import UserProfile
+from jobprep.users.tables import EMAIL_MAX, IMAGE_URL_MAX, NAME_MAX
 from jobprep.webhook_deliveries import DELIVERY_ID_MAX
 
 SECRET_CACHE_SECONDS = 300  # a rolled signing secret is picked up within 5 minutes
@@ -89,6 +92,74 @@ class DeletedUser(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: Annotated[str, AfterValidator(_user_id)]
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL text holds neither NUL nor lone surrogates (JSON may carry "\ud800").
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+# Clerk's times are milliseconds since the epoch; the upper bound is the last millisecond of 9999.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EpochMs = Annotated[int, Field(ge=0, le=253_402_300_799_999, strict=True)]
+
+
+class EmailAddress(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(max_length=255)
+    email_address: Annotated[Text, Field(min_length=3, max_length=EMAIL_MAX, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class ClerkUser(BaseModel):
+    """`data` of user.created / user.updated (Clerk's User object): what the users table keeps."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: Annotated[str, AfterValidator(_user_id)]
+    first_name: Annotated[Text, Field(max_length=NAME_MAX)] | None = None
+    last_name: Annotated[Text, Field(max_length=NAME_MAX)] | None = None
+    image_url: Annotated[Text, Field(max_length=IMAGE_URL_MAX)] = ""
+    email_addresses: list[EmailAddress] = Field(default_factory=list, max_length=100)
+    primary_email_address_id: str | None = Field(default=None, max_length=255)
+    created_at: EpochMs
+    updated_at: EpochMs
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        # Checked here so a payload the users table cannot hold is a 422, never a failed statement.
+        if len(self.name) > NAME_MAX:
+            raise ValueError(f"first_name and last_name together must have at most {NAME_MAX} characters")
+        if self.primary_email is None:
+            raise ValueError("no primary email address: primary_email_address_id names none of email_addresses")
+        return self
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name or ''} {self.last_name or ''}".strip()
+
+    @property
+    def primary_email(self) -> str | None:
+        found = (e.email_address for e in self.email_addresses if e.id == self.primary_email_address_id)
+        return next(found, None)
+
+    def profile(self) -> UserProfile:
+        assert self.primary_email is not None  # checked by validation
+        return UserProfile(
+            id=self.id,
+            name=self.name,
+            email=self.primary_email,
+            image_url=self.image_url,
+            created_at=_EPOCH + timedelta(milliseconds=self.created_at),
+            updated_at=_EPOCH + timedelta(milliseconds=self.updated_at),
+        )
 
 
 M = TypeVar("M", bound=BaseModel)

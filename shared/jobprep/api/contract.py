@@ -15,6 +15,11 @@ ETAG: OpenAPIResponseHeader = {
     "(PATCH, DELETE) or If-None-Match (GET).",
     "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
 }
+CONTENT_ETAG: OpenAPIResponseHeader = {
+    "description": "A hash of the body: a strong entity tag that changes exactly when the body does. Send it "
+    "back in If-None-Match.",
+    "schema": {"type": "string", "pattern": '^"[0-9a-f]{32}"$'},
+}
 LOCATION: OpenAPIResponseHeader = {
     "description": "Path of the created resource",
     "schema": {"type": "string", "format": "uri-reference"},
@@ -43,6 +48,15 @@ def json_body(model: Any, description: str, headers: dict[str, OpenAPIResponseHe
 
 def ok(model: Any, description: str, *, etag: bool = False) -> dict[int, OpenAPIResponse]:
     return {200: json_body(model, description, {"ETag": _required(ETAG)} if etag else None)}
+
+
+def ok_by_content(model: Any, description: str) -> dict[int, OpenAPIResponse]:
+    """200 whose ETag is a hash of the body (a resource with no version of its own, e.g. GET /me),
+    and the 304 that goes with it."""
+    return {
+        200: json_body(model, description, {"ETag": _required(CONTENT_ETAG)}),
+        304: {**_ERRORS[304], "headers": {"ETag": _required(CONTENT_ETAG)}},
+    }
 
 
 def created(model: Any, description: str) -> dict[int, OpenAPIResponse]:

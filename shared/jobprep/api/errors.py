@@ -17,6 +17,7 @@ from pydantic import Field
 from jobprep.errors import (
     DatabaseUnavailable,
     DomainError,
+    EmailInUse,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
@@ -59,6 +60,7 @@ STATUS: dict[type[DomainError], HTTPStatus] = {
     Unauthenticated: HTTPStatus.UNAUTHORIZED,
     NotFound: HTTPStatus.NOT_FOUND,
     PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
+    EmailInUse: HTTPStatus.CONFLICT,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     PlanLimitReached: HTTPStatus.FORBIDDEN,

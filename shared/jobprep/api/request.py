@@ -59,6 +59,19 @@ def if_none_match_hits(header: str | None, version: int) -> bool:
     return str(version) in re.findall(r'(?:^|,)\s*(?:W/)?"(\d{1,9})"', header)
 
 
+_ENTITY_TAGS = re.compile(r'(?:^|,)\s*(?:W/)?"([^"]*)"')
+
+
+def if_none_match_names(header: str | None, opaque_tag: str) -> bool:
+    """If-None-Match against an opaque entity tag (the quoted text without its quotes), with the
+    weak comparison as above; "*" matches, since the resource always has a representation."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return opaque_tag in _ENTITY_TAGS.findall(header)
+
+
 _BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 
 

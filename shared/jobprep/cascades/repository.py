@@ -19,7 +19,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 
 from jobprep import cache_tags, conditional, unit_of_work, webhook_deliveries
 from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, EVENT_ID, JOB_INFO_ID, OWNER
@@ -29,8 +29,12 @@ from jobprep.events.model import InvalidationEvent
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.repository import SOURCE as JOB_INFOS_SOURCE
 from jobprep.job_infos.tables import job_infos
+from jobprep.plan_usage import plan_usage
 from jobprep.prebuilt import Prebuilt, constant, cte
+from jobprep.questions.tables import questions
 from jobprep.rate_limit import rate_limit_buckets
+from jobprep.users.repository import SOURCE as USERS_SOURCE
+from jobprep.users.tables import deleted_users, users
 
 
 def _cascaded(deleted: CTE) -> CTE:
@@ -83,7 +87,6 @@ def delete_job_info(user_id: str, job_info_id: UUID, if_match: Collection[int] |
 
 # Account deletion -----------------------------------------------------------------------------
 
-USERS_SOURCE = "job-prep.users"
 USER_DATA_DELETED = "UserDataDeleted"
 # Tags per UserDataDeleted event: at most ~58 bytes each, so one event stays under 24 KB and a
 # relay batch of 10 under PutEvents' 256 KB. A larger account gets several events.
@@ -95,8 +98,12 @@ class DeletedUserData:
     repeated: bool  # the delivery id was already recorded: nothing was changed this time
     job_infos: int
     interviews: int
+    questions: int
     idempotency_keys: int
     rate_limit_buckets: int
+    plan_usage: int
+    users: int  # the profile (0 or 1)
+    tombstones: int  # 1 the first time the account is deleted here
     events: int
 
 
@@ -104,19 +111,35 @@ def _count(rows: CTE) -> ScalarSelect[int]:
     return select(func.count().label("rows")).select_from(rows).scalar_subquery()
 
 
-def _delete_user_data() -> Select[Any]:
+def _delete_user_data() -> Select[*tuple[Any, ...]]:
     recorded = webhook_deliveries.record()
     first_delivery = exists(select(recorded.c.id))
 
-    def gone(table: Table, returning: Column[Any], name: str, what: str) -> CTE:
-        statement = table.delete().where(table.c.user_id == OWNER, first_delivery).returning(returning)
+    def gone(table: Table, returning: Column[Any], name: str, what: str, owner: str = "user_id") -> CTE:
+        statement = table.delete().where(table.c[owner] == OWNER, first_delivery).returning(returning)
         return cte(statement, name, f"the user's {what}, deleted (a repeated delivery deletes nothing)")
 
     deleted = gone(job_infos, job_infos.c.id, "deleted_job_infos", "job infos")
     cascaded = _cascaded(deleted)
+    asked = cte(
+        select(questions.c.id, questions.c.job_info_id).where(questions.c.job_info_id.in_(select(deleted.c.id))),
+        "cascaded_questions",
+        "the questions ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them",
+    )
     keys = gone(idempotency_keys, idempotency_keys.c.key, "deleted_keys", "Idempotency-Keys")
     buckets = gone(rate_limit_buckets, rate_limit_buckets.c.bucket, "deleted_buckets", "rate-limit buckets")
+    usage = gone(plan_usage, plan_usage.c.user_id, "deleted_usage", "plan usage")
+    profile = gone(users, users.c.id, "deleted_user", "profile (the users row)", owner="id")
+    tombstone = cte(
+        insert(deleted_users)
+        .from_select(["id"], select(OWNER.label("id")).where(first_delivery))
+        .on_conflict_do_nothing(index_elements=[deleted_users.c.id])
+        .returning(deleted_users.c.id),
+        "tombstone",
+        "the account's tombstone: a user.created / user.updated delivered after this never brings it back",
+    )
     any_job_info, any_interview = exists(select(deleted.c.id)), exists(select(cascaded.c.id))
+    any_question, any_profile = exists(select(asked.c.id)), exists(select(profile.c.id))
     tags = cte(
         union_all(
             select(constant(0).label("ord"), cache_tags.job_infos_global().label("tag")).where(any_job_info),
@@ -125,9 +148,15 @@ def _delete_user_data() -> Select[Any]:
             select(constant(3), cache_tags.interviews_of_job_info(deleted.c.id).label("tag")),
             select(constant(4), cache_tags.interviews_global().label("tag")).where(any_interview),
             select(constant(5), cache_tags.interview(cascaded.c.id).label("tag")),
+            select(constant(6), cache_tags.questions_global().label("tag")).where(any_question),
+            select(constant(7), cache_tags.questions_of_job_info(asked.c.job_info_id).label("tag")).distinct(),
+            select(constant(8), cache_tags.question(asked.c.id).label("tag")),
+            select(constant(9), cache_tags.users_global().label("tag")).where(any_profile),
+            select(constant(10), cache_tags.user(OWNER).label("tag")).where(any_profile),
         ),
         "tags",
-        "one row per cache tag to invalidate: the user's lists, each job info's, then each interview's",
+        "one row per cache tag to invalidate: the user's lists, each job info's, each interview's, each"
+        " question's, then the user's own",
     )
     position = func.row_number().over(order_by=(tags.c.ord, tags.c.tag)) - constant(1)
     numbered = cte(
@@ -166,6 +195,10 @@ def _delete_user_data() -> Select[Any]:
         _count(cascaded).label("interviews"),
         _count(keys).label("idempotency_keys"),
         _count(buckets).label("rate_limit_buckets"),
+        _count(asked).label("questions"),
+        _count(usage).label("plan_usage"),
+        _count(profile).label("users"),
+        _count(tombstone).label("tombstones"),
         _count(event).label("events"),
         more_events.label("more_events"),
         *first_event,
@@ -175,15 +208,17 @@ def _delete_user_data() -> Select[Any]:
 _DELETE_USER_DATA = Prebuilt(
     "delete_user_data",
     "change",
-    "Clerk's user.deleted: every row of the user (job infos and, by cascade, their interviews;"
-    " Idempotency-Keys; rate-limit buckets), the UserDataDeleted event(s) and the delivery's record.",
+    "Clerk's user.deleted: every row of the user (job infos and, by cascade, their interviews and questions;"
+    " Idempotency-Keys; rate-limit buckets; plan usage; the profile), the account's tombstone, the"
+    " UserDataDeleted event(s) and the delivery's record.",
     _delete_user_data(),
 )
 
 
 def delete_user_data(user_id: str, delivery_id: str, delivery_type: str) -> DeletedUserData:
-    """Every row of the user (job infos and, by cascade, their interviews; Idempotency-Keys;
-    rate-limit buckets), the UserDataDeleted event(s) and the delivery's record: one statement."""
+    """Every row of the user (job infos and, by cascade, their interviews and questions;
+    Idempotency-Keys; rate-limit buckets; plan usage; the profile), the account's tombstone, the
+    UserDataDeleted event(s) and the delivery's record: one statement."""
     params = {OWNER.key: user_id, DELIVERY_ID.key: delivery_id, DELIVERY_TYPE.key: delivery_type}
     row = unit_of_work.change(_DELETE_USER_DATA, params)
     assert row is not None  # a statement without FROM returns its one row
@@ -198,5 +233,9 @@ def delete_user_data(user_id: str, delivery_id: str, delivery_type: str) -> Dele
         interviews=row.interviews,
         idempotency_keys=row.idempotency_keys,
         rate_limit_buckets=row.rate_limit_buckets,
+        questions=row.questions,
+        plan_usage=row.plan_usage,
+        users=row.users,
+        tombstones=row.tombstones,
         events=row.events,
     )

@@ -16,8 +16,9 @@ def delete_job_info(user_id: str, job_info_id: UUID, if_match: Collection[int] |
 
 
 def delete_user_data(user_id: str, delivery_id: str, delivery_type: str = "user.deleted") -> DeletedUserData:
-    """Everything stored for a user the identity provider deleted, in one atomic statement that
-    also records the webhook delivery: a repeat of `delivery_id` changes nothing (`repeated`).
-    One UserDataDeleted event (several for a very large account) invalidates the user's lists
-    and every removed job info and interview."""
+    """Everything stored for a user the identity provider deleted (profile and plan usage
+    included), and the account's tombstone, in one atomic statement that also records the webhook
+    delivery: a repeat of `delivery_id` changes nothing (`repeated`). One UserDataDeleted event
+    (several for a very large account) invalidates the user's lists, the user, and every removed
+    job info, interview and question."""
     return repo.delete_user_data(user_id, delivery_id, delivery_type)

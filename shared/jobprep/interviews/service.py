@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from jobprep import rate_limit
+from jobprep import plan_usage, rate_limit
 from jobprep.config import get_settings
 from jobprep.interviews import repository as repo
 from jobprep.interviews.schemas import InterviewCreate, InterviewOut, InterviewUpdate
 from jobprep.keyset import Position
 from jobprep.versioned import Created, Updated, Versioned
 
-RATE_LIMIT_BUCKET = "create_interview"
-UNLIMITED_FEATURE = "unlimited_interviews"
-ONE_INTERVIEW_FEATURE = "1_interview"
+RATE_LIMIT_BUCKET = rate_limit.INTERVIEWS_BUCKET
+UNLIMITED_FEATURE = plan_usage.INTERVIEWS.unlimited
+ONE_INTERVIEW_FEATURE = plan_usage.INTERVIEWS.limited
 
 
 def create_interview(

@@ -77,6 +77,23 @@ export interface paths {
         patch: operations["update_interviews__interviewId__patch"];
         trace?: never;
     };
+    "/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller: profile (null until Clerk's webhook has arrived), plan usage and allowances, whether an interview may start now, interview rate-limit tokens */
+        get: operations["get_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/clerk": {
         parameters: {
             query?: never;
@@ -86,7 +103,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Clerk webhook (Svix-signed): user.deleted removes all of the user's data */
+        /** Clerk webhook (Svix-signed): user.created / user.updated store the user, user.deleted removes all of the user's data */
         post: operations["receive_webhooks_clerk_post"];
         delete?: never;
         options?: never;
@@ -193,6 +210,24 @@ export interface components {
             /** Items */
             items: components["schemas"]["InterviewOut"][];
         };
+        /** InterviewTokensOut */
+        InterviewTokensOut: {
+            /**
+             * Available
+             * @description Whole tokens left: interviews that may be created now
+             */
+            available: number;
+            /**
+             * Capacity
+             * @description The most the bucket holds
+             */
+            capacity: number;
+            /**
+             * Nextat
+             * @description When the next token arrives (rounded up to the second); null when the bucket is full
+             */
+            nextAt: string | null;
+        };
         /**
          * InterviewUpdate
          * @description As the original updateInterview: duration, humeChatId and feedback.
@@ -277,6 +312,64 @@ export interface components {
             experienceLevel?: "junior" | "mid-level" | "senior";
             /** Description */
             description?: string;
+        };
+        /**
+         * MeOut
+         * @description The caller: their profile (null until Clerk's webhook has arrived), plan usage and
+         *     allowances, and whether they may start an interview now.
+         */
+        MeOut: {
+            profile: components["schemas"]["UserOut"] | null;
+            plan: components["schemas"]["PlanUsageOut"];
+            /**
+             * Canstartinterview
+             * @description The plan allows another interview and a rate-limit token is available: POST /job-infos/{jobInfoId}/interviews would not answer 403 or 429
+             */
+            canStartInterview: boolean;
+            interviewTokens: components["schemas"]["InterviewTokensOut"];
+        };
+        /** PlanUsageOut */
+        PlanUsageOut: {
+            /** @description Interviews started (given a humeChatId) */
+            interviews: components["schemas"]["UsageOut"];
+            /** @description Questions created */
+            questions: components["schemas"]["UsageOut"];
+        };
+        /** UsageOut */
+        UsageOut: {
+            /**
+             * Used
+             * @description Units spent; deleting what they made refunds nothing
+             */
+            used: number;
+            /**
+             * Limit
+             * @description What the plan allows; null when unlimited
+             */
+            limit: number | null;
+            /** Unlimited */
+            unlimited: boolean;
+        };
+        /** UserOut */
+        UserOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /** Imageurl */
+            imageUrl: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
         };
         /**
          * ValidationErrorBody
@@ -1108,6 +1201,79 @@ export interface operations {
             };
         };
     };
+    get_me_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's profile, plan and tokens */
+            200: {
+                headers: {
+                    /** @description A hash of the body: a strong entity tag that changes exactly when the body does. Send it back in If-None-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Not Modified: If-None-Match matches the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A hash of the body: a strong entity tag that changes exactly when the body does. Send it back in If-None-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content: a field, parameter or header is invalid (VALIDATION_ERROR, IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too Many Requests: the caller's interview rate limit (RATE_LIMIT, with Retry-After) or API Gateway throttling */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Service Unavailable: the database cannot be reached, retry later (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+        };
+    };
     receive_webhooks_clerk_post: {
         parameters: {
             query?: never;
@@ -1117,7 +1283,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Processed, a repeat of a processed message, or an ignored event type */
+            /** @description Processed, a repeat of a processed message, a stale or ignored one, or an ignored type */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1135,6 +1301,15 @@ export interface operations {
             };
             /** @description Unauthorized: missing or invalid Svix signature, or a timestamp more than 5 minutes off */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: user.created / user.updated gives an email another user still holds (EMAIL_IN_USE); nothing changed, and Svix retries the delivery later */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
