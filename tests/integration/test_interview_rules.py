@@ -11,7 +11,11 @@ from sqlalchemy.engine import Engine
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
 
-NOT_COMPLETED = {"statusCode": 409, "code": "INTERVIEW_NOT_COMPLETED", "message": "Interview has not been completed yet"}
+NOT_COMPLETED = {
+    "statusCode": 409,
+    "code": "INTERVIEW_NOT_COMPLETED",
+    "message": "Interview has not been completed yet",
+}
 
 
 def _interview(api: ApiClient, **fields: Any) -> dict[str, Any]:
