@@ -125,9 +125,12 @@ def aliased() -> list[Any]:
 
 def test_the_migrate_function_has_no_alias_version_or_deployment_group() -> None:
     resources = transformed()["Resources"]
-    assert not [k for k in resources if k.startswith("MigrateFunction") and k != "MigrateFunctionRole"]
     assert not [
-        k for k, v in of_type(resources, "AWS::Lambda::Version").items()
+        k for k in resources if k.startswith("MigrateFunction") and k not in ("MigrateFunction", "MigrateFunctionRole")
+    ]
+    assert not [
+        k
+        for k, v in of_type(resources, "AWS::Lambda::Version").items()
         if v["Properties"]["FunctionName"] == {"Ref": "MigrateFunction"}
     ]
 
