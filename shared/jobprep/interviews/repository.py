@@ -87,25 +87,35 @@ _GET = Prebuilt(
 )
 
 
-def _page() -> Select[Any]:
+def _page(completed: bool) -> Select[Any]:
     job_info = cte(_OWNED_JOB_INFO, "job_info", "the job info, if it is the caller's (none: 404, not an empty page)")
-    items = keyset.newest_first(
-        _ROW.where(interviews.c.job_info_id == job_info.c.id), interviews.c.created_at, interviews.c.id
-    ).lateral("items")
+    rows = _ROW.where(interviews.c.job_info_id == job_info.c.id)
+    if completed:  # a constant condition: the partial index of completed interviews serves it
+        rows = rows.where(interviews.c.hume_chat_id.is_not(None))
+    items = keyset.newest_first(rows, interviews.c.updated_at, interviews.c.id).lateral("items")
     return (
         select(job_info.c.id.label("job_info"), *items.c)
         .select_from(job_info.outerjoin(items, true()))
-        .order_by(items.c.created_at.desc(), items.c.id.desc())
+        .order_by(items.c.updated_at.desc(), items.c.id.desc())
     )
 
 
-_PAGE = Prebuilt(
-    "list_interviews",
-    "read",
-    "GET /job-infos/{jobInfoId}/interviews: a page of the job info's interviews, newest first; the job"
-    " info's row, left-joined to the page, tells 404 from an empty page.",
-    _page(),
-)
+_PAGES = {
+    False: Prebuilt(
+        "list_interviews",
+        "read",
+        "GET /job-infos/{jobInfoId}/interviews: a page of the job info's interviews, most recently updated"
+        " first (then id); the job info's row, left-joined to the page, tells 404 from an empty page.",
+        _page(completed=False),
+    ),
+    True: Prebuilt(
+        "list_completed_interviews",
+        "read",
+        "GET /job-infos/{jobInfoId}/interviews?completed=true: as list_interviews, only the interviews that"
+        " have a humeChatId.",
+        _page(completed=True),
+    ),
+}
 
 
 def get(user_id: str, interview_id: UUID) -> InterviewRecord:
@@ -117,15 +127,16 @@ def get(user_id: str, interview_id: UUID) -> InterviewRecord:
 
 
 def page(
-    user_id: str, job_info_id: UUID, limit: int, after: Position | None
+    user_id: str, job_info_id: UUID, limit: int, after: Position | None, *, completed: bool = False
 ) -> tuple[Sequence[InterviewRecord], Position | None]:
-    """A page of the job info's interviews. Raises NotFound when the job info is not the
-    caller's: an empty page must not hide that."""
-    rows = reads.fetch(_PAGE, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id, **keyset.params(limit, after)})
+    """A page of the job info's interviews (`completed`: only those with a humeChatId). Raises
+    NotFound when the job info is not the caller's: an empty page must not hide that."""
+    params = {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id, **keyset.params(limit, after)}
+    rows = reads.fetch(_PAGES[completed], params)
     if not rows:
         raise NotFound()
     records = [InterviewRecord.of(r) for r in rows if r.id is not None]
-    return keyset.split_page(records, limit, lambda r: Position(r.created_at, r.id))
+    return keyset.split_page(records, limit, lambda r: Position(r.updated_at, r.id))
 
 
 FIELDS = tuple(InterviewCreate.model_fields)  # what a create sets

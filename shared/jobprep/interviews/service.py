@@ -47,9 +47,10 @@ def get_interview(user_id: str, interview_id: UUID) -> Versioned[InterviewOut]:
 
 
 def list_interviews(
-    user_id: str, job_info_id: UUID, limit: int, after: Position | None
+    user_id: str, job_info_id: UUID, limit: int, after: Position | None, *, completed: bool = False
 ) -> tuple[Sequence[InterviewOut], Position | None]:
-    records, next_page = repo.page(user_id, job_info_id, limit, after)
+    """Most recently updated first; `completed`: only the interviews that reached Hume."""
+    records, next_page = repo.page(user_id, job_info_id, limit, after, completed=completed)
     return [InterviewOut.model_validate(r) for r in records], next_page
 
 
