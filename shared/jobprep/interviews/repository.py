@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    and_,
     case,
     exists,
     false,
@@ -23,9 +24,18 @@ from sqlalchemy import (
 )
 
 from jobprep import binds, cache_tags, conditional, create_once, keyset, rate_limit
-from jobprep.binds import INTERVIEW_ID, JOB_INFO_ID, ONE_INTERVIEW, OWNER, UNLIMITED, value_of
+from jobprep.binds import (
+    INTERVIEW_ID,
+    JOB_INFO_ID,
+    ONE_INTERVIEW,
+    OWNER,
+    UNLIMITED,
+    new_value_of,
+    set_flag,
+    value_of,
+)
 from jobprep.db import reads
-from jobprep.errors import NotFound, PlanLimitReached, RateLimited
+from jobprep.errors import InterviewNotCompleted, NotFound, PlanLimitReached, RateLimited
 from jobprep.events import outbox
 from jobprep.interviews.schemas import InterviewCreate, InterviewUpdate
 from jobprep.interviews.tables import interviews
@@ -209,20 +219,32 @@ def create(
 
 
 SETTABLE = tuple(InterviewUpdate.model_fields)  # what a PATCH may name
+_HUME, _FEEDBACK = interviews.c.hume_chat_id, interviews.c.feedback
+
+
+def _feedback_before_completion(row: Any) -> ColumnElement[bool]:
+    """Feedback written on an interview that has no humeChatId, nor gets one in the same PATCH."""
+    hume_after = case((set_flag(_HUME), new_value_of(_HUME)), else_=row.hume_chat_id)
+    return and_(set_flag(_FEEDBACK), new_value_of(_FEEDBACK).is_not(None), hume_after.is_(None))
+
+
 _update = conditional.update(
     "update_interview",
-    "PATCH /interviews/{interviewId}: the fields named, If-Match, InterviewUpdated when a value changed.",
+    "PATCH /interviews/{interviewId}: the fields named, If-Match, no feedback before the interview has a"
+    " humeChatId, InterviewUpdated when a value changed.",
     interviews,
     _THE_CALLERS,
     SETTABLE,
     lambda updated: _event(updated, "InterviewUpdated"),
+    refusals=[conditional.Refusal(InterviewNotCompleted, _feedback_before_completion)],
 )
 
 
 def update(
     user_id: str, interview_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[InterviewRecord, bool]:
-    """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
+    """The row after the update and whether anything changed. Raises NotFound, PreconditionFailed
+    or InterviewNotCompleted."""
     params = {OWNER.key: user_id, INTERVIEW_ID.key: interview_id, **binds.changes(interviews, SETTABLE, changes)}
     row = _update.write(params, if_match)
     return InterviewRecord.of(row), bool(row.written)

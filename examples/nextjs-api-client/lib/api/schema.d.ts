@@ -163,6 +163,28 @@ export interface components {
              */
             message: string;
         };
+        /**
+         * InterviewConflictBody
+         * @description 409 of PATCH /interviews/{interviewId}: the interview's state refuses the change.
+         */
+        InterviewConflictBody: {
+            /**
+             * Statuscode
+             * @description The HTTP status, repeated
+             */
+            statusCode: number;
+            /**
+             * Code
+             * @description HUME_CHAT_ID_WRITE_ONCE: humeChatId is already set and would be cleared or changed; INTERVIEW_NOT_COMPLETED: feedback on an interview without a humeChatId
+             * @enum {string}
+             */
+            code: "HUME_CHAT_ID_WRITE_ONCE" | "INTERVIEW_NOT_COMPLETED";
+            /**
+             * Message
+             * @description Human-readable explanation
+             */
+            message: string;
+        };
         /** InterviewCreate */
         InterviewCreate: {
             /**
@@ -1148,6 +1170,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Conflict: humeChatId is already set and would be cleared or changed (HUME_CHAT_ID_WRITE_ONCE), or feedback on an interview without a humeChatId (INTERVIEW_NOT_COMPLETED); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterviewConflictBody"];
                 };
             };
             /** @description Precondition Failed: If-Match does not match the current ETag (PRECONDITION_FAILED) */
