@@ -159,8 +159,9 @@ integration: $(STAMP) $(TOOLS_STAMP)
 e2e: $(STAMP) chromium
 	$(PYTEST) tests/e2e
 
-build: $(TOOLS_STAMP)
-	$(SAM) build
+# shared/Makefile installs the layer's packages with uv (resolved for python3.13 on arm64).
+build: $(TOOLS_STAMP) | $(UV)
+	UV_BIN=$(abspath $(UV)) $(SAM) build
 
 # Needs AWS credentials (a profile, or OIDC in CI) and samconfig.toml's [$(ENV)] section.
 deploy: build
