@@ -39,11 +39,12 @@ def uv() -> str:
 
 def locked_for_the_target() -> dict[str, str]:
     """uv.lock's pins whose environment markers hold on the target (uv export writes them)."""
-    command = [uv(), "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "--format", "requirements-txt"]
+    command = [uv(), "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes"]
+    command += ["--format", "requirements-txt"]
     for package in runtime_provided():
         command += ["--no-emit-package", package]
     exported = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
-    pins = {}
+    pins: dict[str, str] = {}
     for line in exported.splitlines():
         found = re.match(r"^([A-Za-z0-9._-]+)==([^\s;]+)\s*(?:;\s*(.+))?$", line)
         if found and (found.group(3) is None or Marker(found.group(3)).evaluate(TARGET)):
@@ -52,7 +53,7 @@ def locked_for_the_target() -> dict[str, str]:
 
 
 def installed(target: Path) -> dict[str, str]:
-    versions = {}
+    versions: dict[str, str] = {}
     for dist_info in target.glob("*.dist-info"):
         name, version = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)
         versions[canonicalize_name(name)] = version
