@@ -1,4 +1,6 @@
-"""template.yaml against DESIGN.md: routes, functions, policies, build wiring, sample events."""
+"""template.yaml against DESIGN.md: routes, functions, build wiring, sample events. What the functions'
+roles allow, what they reach and the deploy order are checked by behaviour on the SAM-translated
+template (tests/integration/test_aws_behaviour.py, test_deploy_order.py)."""
 
 import json
 import re
@@ -9,12 +11,6 @@ from typing import Any
 import pytest
 
 from jobprep_local.template import PROJECT_ROOT, functions, load_module, load_template
-
-# Functions that publish invalidation events: every non-GET route, and the relay.
-PUBLISHERS = {"RelayOutboxFunction"} | {
-    spec.logical_id for spec in functions().values() if any(r.method != "GET" for r in spec.routes)
-}
-
 
 # Routes authenticated otherwise than by the JWT authorizer (a security allowlist: keep it short).
 PUBLIC_ROUTES = {"POST /webhooks/clerk"}  # the identity provider's Svix signature
@@ -66,41 +62,6 @@ def test_only_the_webhook_route_skips_the_jwt_authorizer() -> None:
     assert public == PUBLIC_ROUTES
     [event] = load_template()["Resources"]["ClerkWebhookFunction"]["Properties"]["Events"].values()
     assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
-
-
-def test_webhook_secret_comes_from_secrets_manager_and_only_that_secret_is_readable() -> None:
-    template = load_template()
-    function = template["Resources"]["ClerkWebhookFunction"]["Properties"]
-    assert function["Environment"]["Variables"] == {"CLERK_WEBHOOK_SECRET_ARN": {"Ref": "ClerkWebhookSecret"}}
-    secret_policies = [
-        p for p in function["Policies"] if isinstance(p, dict) and "AWSSecretsManagerGetSecretValuePolicy" in p
-    ]
-    assert secret_policies == [{"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ClerkWebhookSecret"}}}]
-    # created by the stack (so a deploy from zero needs nothing first), filled in after Clerk's setup
-    assert template["Resources"]["ClerkWebhookSecret"]["Type"] == "AWS::SecretsManager::Secret"
-    others = [
-        logical_id
-        for logical_id, resource in template["Resources"].items()
-        if logical_id != "ClerkWebhookFunction" and '"Ref": "ClerkWebhookSecret"' in json.dumps(resource)
-    ]
-    assert others == []
-
-
-def _policies(logical_id: str) -> list[Any]:
-    policies: list[Any] = load_template()["Resources"][logical_id]["Properties"]["Policies"]
-    return policies
-
-
-@pytest.mark.parametrize("logical_id", sorted(functions()))
-def test_put_events_only_for_mutations_and_only_on_the_bus(logical_id: str) -> None:
-    put_events = [p for p in _policies(logical_id) if isinstance(p, dict) and "EventBridgePutEventsPolicy" in p]
-    if logical_id in PUBLISHERS:
-        assert put_events == [{"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "InvalidationBus"}}}]
-    else:
-        assert put_events == []
-    # nothing broader than the policy templates and the conditional database policy
-    for policy in _policies(logical_id):
-        assert not isinstance(policy, str), f"managed policy {policy} on {logical_id}"
 
 
 def test_relay_runs_on_request_with_a_slow_safety_net_and_a_dead_letter_queue() -> None:
@@ -162,27 +123,6 @@ def test_schema_revision_is_the_alembic_head() -> None:
     migration = load_template()["Resources"]["SchemaMigration"]
     assert migration["Properties"]["SchemaRevision"] == head_revision()
     assert migration["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
-
-
-def _database_functions() -> list[str]:
-    resources = load_template()["Resources"]
-    return [
-        logical_id
-        for logical_id, resource in resources.items()
-        if resource["Type"] == "AWS::Serverless::Function"
-        and {"Ref": "DatabaseAccessPolicy"} in resource["Properties"].get("Policies", [])
-    ]
-
-
-def test_every_database_function_waits_for_the_migration() -> None:
-    resources = load_template()["Resources"]
-    database_functions = _database_functions()
-    assert set(functions()) <= set(database_functions)
-    for logical_id in database_functions:
-        if logical_id == "MigrateFunction":
-            assert "DependsOn" not in resources[logical_id]
-        else:
-            assert resources[logical_id].get("DependsOn") == "SchemaMigration", logical_id
 
 
 @pytest.mark.parametrize("logical_id", sorted(k for k, v in functions().items() if v.routes))
