@@ -18,7 +18,6 @@ from tests.aws_stacks import all_stacks, plants
 # AlreadyExists. Suggested fix: each function's LoggingConfig.LogGroup naming its LogGroup, so every
 # invoker follows it (docs in /work/notes/decisions.md, 07:23).
 KNOWN_ON_MAIN: set[tuple[str, str]] = {
-    ("SchemaMigration", "MigrateFunction"),
     ("RelayOutboxFunctionSafetyNet", "RelayOutboxFunction"),
     ("RelayOutboxFunctionWakeup", "RelayOutboxFunction"),
     ("HttpApiApiGatewayDefaultStage", "*"),
