@@ -74,7 +74,7 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
         "create interview, Idempotency-Key": lambda: api.post(
             f"/job-infos/{jid}/interviews", {}, headers={"idempotency-key": "k2"}
         ),
-        "update interview": lambda: api.patch(f"/interviews/{iid}", {"feedback": "good"}),
+        "update interview": lambda: api.patch(f"/interviews/{iid}", {"humeChatId": "chat-rt", "feedback": "good"}),
         "another user's job info (404)": lambda: api.get(f"/job-infos/{jid}", user="bob"),
         "get me": lambda: api.get("/me"),
         "get me, If-None-Match (304)": lambda: api.get("/me", headers={"if-none-match": "*"}),

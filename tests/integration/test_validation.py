@@ -112,7 +112,7 @@ VALID_BODY = {
     "POST job": GOOD_JOB,
     "PATCH job": {"name": "Renamed"},
     "POST interview": {"duration": "00:01:00"},
-    "PATCH interview": {"feedback": "Good"},
+    "PATCH interview": {"duration": "00:02:00"},
 }
 UNSUPPORTED = {
     "statusCode": 415,
