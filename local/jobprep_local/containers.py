@@ -32,6 +32,7 @@ from typing import Any, TextIO
 
 import psutil
 
+from jobprep_local import aws_model
 from jobprep_local.apigw import LocalLambdaContext
 from jobprep_local.template import FunctionSpec, functions, load_module
 
@@ -82,6 +83,8 @@ def _init_container(logical_id: str, emf_log: str | None) -> None:
     if emf_log is not None:
         sys.stdout = EmfRouter(sys.stdout, open(emf_log, "a", buffering=1))  # noqa: SIM115 - the process's lifetime
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+    os.environ[aws_model.FUNCTION_ENV] = logical_id  # from here on, AWS calls are the function's
+    aws_model.install_from_environment()  # the gateway's --database-mode: judge every AWS call
     # Lambda's INIT (module scope: engine, clients), done in the forkserver unless it failed there
     load_module(functions()[logical_id])
     snapstart = sys.modules.get("jobprep.snapstart")
@@ -92,7 +95,8 @@ def _init_container(logical_id: str, emf_log: str | None) -> None:
 def _invoke_in_container(logical_id: str, event: dict[str, Any]) -> Any:
     spec = functions()[logical_id]
     handler = getattr(load_module(spec), spec.handler_name)
-    return handler(event, LocalLambdaContext(spec.logical_id, timeout_seconds=spec.timeout))
+    with aws_model.acting_as(logical_id):
+        return handler(event, LocalLambdaContext(spec.logical_id, timeout_seconds=spec.timeout))
 
 
 def _serve(connection: Connection, logical_id: str, emf_log: str | None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 
+from jobprep_local import aws_model
 from jobprep_local.template import functions, load_module
 
 
@@ -41,5 +42,8 @@ def prime_aws_clients() -> None:
         boto3.client(service)
 
 
+# Before any botocore session exists: the sessions made here (boto3's default) carry the handler
+# that judges AWS calls when the gateway runs with --database-mode (aws_model).
+aws_model.install_from_environment()
 failed = init_every_function()
 prime_aws_clients()
