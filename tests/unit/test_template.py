@@ -170,7 +170,7 @@ def _database_functions() -> list[str]:
         logical_id
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
-        and {"Ref": "DatabaseAccessPolicy"} in resource["Properties"].get("Policies", [])
+        and '{"Ref": "DatabaseAccessPolicy"}' in json.dumps(resource["Properties"].get("Policies", []))
     ]
 
 
@@ -220,8 +220,11 @@ def test_function_environment_is_valid_in_both_database_modes(mode: str) -> None
     values = {**defaults, "DatabaseMode": mode, "DatabaseProxy.Endpoint": "job-prep-dev.proxy-abc.rds.amazonaws.com"}
     if mode == "external":
         values["DatabaseUrlSecretName"] = "jobprep/dev/database-url"
+        values["DatabaseDirectUrlSecretName"] = "jobprep/dev/database-direct-url"
     env = _resolve(template["Globals"]["Function"]["Environment"]["Variables"], mode, values)
     settings = Settings.model_validate(env)
+    for spec in functions().values():  # with each function's own variables merged in, as SAM does
+        Settings.model_validate(_resolve(spec.environment, mode, values))
     if mode == "aurora":
         assert (settings.db_host, settings.db_iam_auth, settings.database_url_secret) == (
             "job-prep-dev.proxy-abc.rds.amazonaws.com",
@@ -308,8 +311,16 @@ def test_rules_reject_an_incomplete_database_configuration() -> None:
     external = rules["ExternalDatabaseNeedsItsUrlSecret"]
     assert external["RuleCondition"] == {"Fn::Equals": [{"Ref": "DatabaseMode"}, "external"]}
     assert external["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]}]}
+    direct = rules["ExternalDatabaseNeedsItsDirectUrlSecret"]
+    assert direct["RuleCondition"] == external["RuleCondition"]
+    assert direct["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "DatabaseDirectUrlSecretName"}, ""]}]
+    }
     aurora = rules["AuroraDatabaseTakesNoUrlSecret"]
-    assert aurora["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]}
+    assert [a["Assert"] for a in aurora["Assertions"]] == [
+        {"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]},
+        {"Fn::Equals": [{"Ref": "DatabaseDirectUrlSecretName"}, ""]},
+    ]
     assert "JwtAudienceIsSet" in rules
 
 
@@ -486,7 +497,8 @@ def _callers_in_the_vpc(template: dict[str, Any]) -> dict[str, tuple[str, set[st
         if resource["Type"] == "AWS::Serverless::Function":
             services = set(database_policy)
             for policy in resource["Properties"].get("Policies", []):
-                if isinstance(policy, dict) and "Ref" not in policy:
+                # managed policies (a Ref, or one per mode): the database policy, counted above
+                if isinstance(policy, dict) and not {"Ref", "Fn::If"} & set(policy):
                     services |= {POLICY_TEMPLATE_SERVICES[name] for name in policy}
             callers[logical_id] = ("FunctionSecurityGroup", services)
     proxy = resources["DatabaseProxy"]["Properties"]
@@ -560,3 +572,54 @@ def test_every_custom_resource_waits_for_the_log_group_of_the_function_it_invoke
         # nothing else to wait for: CloudFormation calls the unqualified function (no alias to
         # publish first) with the deployer's own rights (no resource policy)
         assert resources[function]["Properties"]["AutoPublishAlias"] == "", function
+
+
+# --- external mode: the migrations use the direct URL; resuming databases (issue 17) ---------
+
+
+def _function_env(logical_id: str, mode: str) -> dict[str, Any]:
+    template = load_template()
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values |= {"DatabaseMode": mode, "DatabaseUrlSecretName": "db-pooled", "DatabaseDirectUrlSecretName": "db-direct"}
+    resolved: dict[str, Any] = _resolve(functions()[logical_id].environment, mode, values)
+    return resolved
+
+
+def test_in_external_mode_only_the_migrate_function_reads_the_direct_url() -> None:
+    resources = load_template()["Resources"]
+    for logical_id in functions():
+        secret = _function_env(logical_id, "external")["DATABASE_URL_SECRET"]
+        assert secret == ("db-direct" if logical_id == "MigrateFunction" else "db-pooled"), logical_id
+        assert _function_env(logical_id, "aurora")["DATABASE_URL_SECRET"] == ""
+    # and its role reads that secret alone (the shared policy grants the pooled one)
+    assert resources["MigrateFunction"]["Properties"]["Policies"] == [
+        {"Fn::If": ["IsAurora", {"Ref": "DatabaseAccessPolicy"}, {"Ref": "MigrationDatabaseAccessPolicy"}]}
+    ]
+    direct = resources["MigrationDatabaseAccessPolicy"]
+    assert direct["Condition"] == "IsExternal"
+    [statement] = direct["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "secretsmanager:GetSecretValue"
+    assert statement["Resource"]["Fn::Sub"].endswith(":secret:${DatabaseDirectUrlSecretName}-??????")
+
+
+@pytest.mark.parametrize("mode", ["aurora", "external"])
+def test_connect_timeouts_fit_a_resume_where_waiting_is_right_and_the_lambda_timeout_everywhere(mode: str) -> None:
+    """The migration and the relay wait out a resuming database (up to ~15 s): 30 s and one more
+    attempt, inside their Lambda timeout. The API does not wait: it answers 503 + Retry-After
+    well before its Lambda timeout would turn the request into API Gateway's bare 500."""
+    from jobprep.config import Settings
+    from jobprep.db.engine import CONNECT_RETRY_PAUSE_SECONDS
+
+    for logical_id, spec in functions().items():
+        settings = Settings.model_validate(_function_env(logical_id, mode))
+        attempts = settings.db_connect_retries + 1
+        worst = attempts * settings.db_connect_timeout + settings.db_connect_retries * CONNECT_RETRY_PAUSE_SECONDS
+        if logical_id in ("MigrateFunction", "RelayOutboxFunction"):
+            assert settings.db_connect_timeout >= 30, logical_id
+            assert settings.db_connect_retries >= 1, logical_id
+            assert worst + 10 <= spec.timeout, logical_id  # and time left for the work itself
+        else:
+            assert worst <= spec.timeout / 2, logical_id
+    relay = functions()["RelayOutboxFunction"]
+    visibility = load_template()["Resources"]["RelayWakeupQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * relay.timeout  # Lambda's advice for SQS triggers
