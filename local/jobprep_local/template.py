@@ -135,7 +135,11 @@ def functions(path: Path = TEMPLATE_PATH) -> dict[str, FunctionSpec]:
             code_uri=(path.parent / props["CodeUri"]).resolve(),
             handler=props["Handler"],
             timeout=int(props.get("Timeout", 3)),
-            environment=dict(props.get("Environment", {}).get("Variables", {})),
+            # SAM merges a function's variables into the Globals' ones
+            environment={
+                **globals_.get("Environment", {}).get("Variables", {}),
+                **resource["Properties"].get("Environment", {}).get("Variables", {}),
+            },
             routes=tuple(routes),
             schedules=tuple(schedules),
         )
@@ -162,8 +166,17 @@ def load_module(spec: FunctionSpec) -> ModuleType:
 
 
 def load_handler(logical_id: str) -> Any:
+    """The function's handler; its AWS calls are judged as its role's (jobprep_local.aws_model)."""
+    from jobprep_local.aws_model import acting_as
+
     spec = functions()[logical_id]
-    return getattr(load_module(spec), spec.handler_name)
+    handler = getattr(load_module(spec), spec.handler_name)
+
+    def as_the_function(event: Any, context: Any) -> Any:
+        with acting_as(logical_id):
+            return handler(event, context)
+
+    return as_the_function
 
 
 @dataclass(frozen=True)

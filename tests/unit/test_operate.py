@@ -89,16 +89,21 @@ def test_the_migrate_function_deploys_all_at_once_and_its_alarm_sees_the_unquali
 
 
 def test_api_alarms_use_the_http_api_dimension() -> None:
-    for name, metric in (("Api5xxAlarm", "5xx"), ("ApiLatencyAlarm", "Latency")):
-        alarm = ALARMS[name]
-        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ApiGateway", metric)
-        assert dimensions(alarm) == {"ApiId": {"Ref": "HttpApi"}}
-    assert ALARMS["ApiLatencyAlarm"]["ExtendedStatistic"] == "p99"
+    latency = ALARMS["ApiLatencyAlarm"]
+    assert (latency["Namespace"], latency["MetricName"]) == ("AWS/ApiGateway", "Latency")
+    assert dimensions(latency) == {"ApiId": {"Ref": "HttpApi"}}
+    assert latency["ExtendedStatistic"] == "p99"
+    # the 5xx rate: 5xx over Count (tests/unit/test_alarm_behaviour.py evaluates it)
+    stats = [m["MetricStat"]["Metric"] for m in ALARMS["Api5xxAlarm"]["Metrics"] if "MetricStat" in m]
+    assert sorted(m["MetricName"] for m in stats) == ["5xx", "Count"]
+    for metric in stats:
+        assert metric["Namespace"] == "AWS/ApiGateway"
+        assert dimensions(metric) == {"ApiId": {"Ref": "HttpApi"}}
 
 
 def test_throttles_alarms_sum_every_function() -> None:
     watched: list[str] = []
-    throttles_alarms = [name for name in ALARMS if name.endswith("ThrottlesAlarm")]
+    throttles_alarms = [name for name in ALARMS if re.fullmatch(r"Throttles\d*Alarm", name)]
     assert len(throttles_alarms) >= 2
     for name in throttles_alarms:
         metrics = ALARMS[name]["Metrics"]

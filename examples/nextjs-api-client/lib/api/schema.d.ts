@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's job infos */
+        /** List the caller's job infos, most recently updated first */
         get: operations["list__job_infos_get"];
         put?: never;
         /** Create a job info */
@@ -48,7 +48,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the interviews of one of the caller's job infos */
+        /** List the interviews of one of the caller's job infos, most recently updated first */
         get: operations["list__job_infos__jobInfoId__interviews_get"];
         put?: never;
         /** Start an interview for one of the caller's job infos */
@@ -854,6 +854,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                /** @description true: only the interviews that took place (those with a humeChatId) */
+                completed?: boolean;
             };
             header?: never;
             path: {
