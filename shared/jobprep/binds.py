@@ -64,8 +64,6 @@ OPERATION = _bind("operation", String())
 REQUEST_HASH = _bind("request_hash", String())
 
 # Plan and rate limit (create interview).
-UNLIMITED = _bind("unlimited", Boolean())
-ONE_INTERVIEW = _bind("one_interview", Boolean())
 PLAN_LIMIT = _bind("plan_limit", Integer())  # units the caller's plan allows (plan_usage.spend); NULL: unlimited
 BUCKET = _bind("bucket", String())
 CAPACITY = _bind("capacity", Float())
