@@ -88,9 +88,14 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
         "delete interview, stale If-Match (412)": lambda: api.delete(f"/interviews/{iid}", headers={"if-match": '"9"'}),
         "delete job info": lambda: api.delete(f"/job-infos/{jid}"),
     }
-    counts, answers = {}, {}
+    counts: dict[str, int] = {}
+    answers: dict[str, Any] = {}
+
+    def answered(name: str, call: Callable[[], Any]) -> Callable[[], None]:
+        return lambda: answers.__setitem__(name, call())
+
     for name, call in operations.items():
-        counts[name] = waited(proxy, lambda name=name, call=call: answers.__setitem__(name, call()))
+        counts[name] = waited(proxy, answered(name, call))
     assert counts == dict.fromkeys(operations, 1)
     assert proxy.connections() == 1, "one connection for the whole warm container"
     statuses = {
