@@ -51,6 +51,7 @@ def defined() -> frozenset[str]:
 OWNER = _bind("owner_id", String())  # the caller's user id (JWT `sub`)
 JOB_INFO_ID = _bind("job_info_id", Uuid())
 INTERVIEW_ID = _bind("interview_id", Uuid())
+QUESTION_ID = _bind("question_id", Uuid())
 
 # Preconditions and pages.
 IF_MATCH = _bind("if_match", ARRAY(Integer()))  # the versions If-Match names; NULL: no precondition
@@ -66,6 +67,7 @@ REQUEST_HASH = _bind("request_hash", String())
 # Plan and rate limit (create interview).
 UNLIMITED = _bind("unlimited", Boolean())
 ONE_INTERVIEW = _bind("one_interview", Boolean())
+PLAN_LIMIT = _bind("plan_limit", Integer())  # units the caller's plan allows (plan_usage.spend); NULL: unlimited
 BUCKET = _bind("bucket", String())
 CAPACITY = _bind("capacity", Float())
 PER_SECOND = _bind("per_second", Float())

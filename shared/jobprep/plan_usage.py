@@ -5,11 +5,15 @@ removes the row."""
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, func, text
+from sqlalchemy import CTE, Column, DateTime, Integer, Select, String, Table, func, or_, text
+from sqlalchemy.dialects.postgresql import insert
 
+from jobprep.binds import OWNER, PLAN_LIMIT
 from jobprep.db.metadata import metadata
 from jobprep.identity import USER_ID_MAX
+from jobprep.prebuilt import constant, cte
 
 plan_usage = Table(
     "plan_usage",
@@ -40,3 +44,28 @@ class Allowance:
 # The original app's plans (canCreateInterview, canCreateQuestion).
 INTERVIEWS = Allowance(unlimited="unlimited_interviews", limited="1_interview", limit=1)
 QUESTIONS = Allowance(unlimited="unlimited_questions", limited="5_questions", limit=5)
+
+
+def spend(gate: Select[Any], units: Column[int]) -> CTE:
+    """Spends one unit (`units`: plan_usage.interviews or .questions) for each row `gate` yields
+    (one, or none when an earlier check failed), within the bound binds.PLAN_LIMIT (NULL:
+    unlimited); yields the new count only when the plan allowed it. An upsert: concurrent
+    requests of one user serialize on their plan_usage row and re-check the limit on the row as
+    the other one left it, so two cannot both take the last unit."""
+    allowed = or_(PLAN_LIMIT.is_(None), units < PLAN_LIMIT)
+    first = or_(PLAN_LIMIT.is_(None), constant(0) < PLAN_LIMIT)  # a plan of none: no first unit either
+    statement = insert(plan_usage).from_select(
+        ["user_id", units.name],
+        gate.with_only_columns(OWNER.label("user_id"), constant(1).label(units.name), maintain_column_froms=True).where(
+            first
+        ),
+    )
+    return cte(
+        statement.on_conflict_do_update(
+            index_elements=[plan_usage.c.user_id],
+            set_={units.name: units + constant(1), "updated_at": func.now()},
+            where=allowed,
+        ).returning(units),
+        f"spent_{units.name}",
+        f"one unit of the caller's plan spent (plan_usage.{units.name} + 1), only if the plan allows one more",
+    )

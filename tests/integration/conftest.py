@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
 from tests.conftest import EventSink, app_tables
 
-ALL_FEATURES = "u:unlimited_interviews"
+ALL_FEATURES = "u:unlimited_interviews,u:unlimited_questions"
 
 
 class ApiClient:
