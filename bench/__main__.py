@@ -26,6 +26,7 @@ class Config:
     cold_runs: int = 20  # the target reads the worst of 9 medians; on a noisy box that needs many samples
     warm_iterations: int = 1000
     connect_iterations: int = 200  # connect per invocation: ~15-25 ms each
+    profile_iterations: int = 300  # warm invocations per op and variant under cProfile
     block: int = 50
     publish_iterations: int = 300
     invocations: int = 1000
@@ -36,6 +37,7 @@ QUICK = Config(
     cold_runs=2,
     warm_iterations=12,
     connect_iterations=4,
+    profile_iterations=5,
     block=4,
     publish_iterations=10,
     invocations=20,
@@ -100,8 +102,16 @@ def _network(config: Config, sections: set[str], rtts: list[float], durable: boo
             results["connect"] = warm.run_connect(proxy, url, rtts, max(4, config.connect_iterations // 4))
         if "warm" in sections:
             print(f"warm: {config.warm_iterations} invocations per operation and variant, RTT {rtts} ms", flush=True)
+            results["profile"] = {}
             results["warm"] = warm.run_warm(
-                proxy, url, rtts, config.warm_iterations, config.connect_iterations, config.block
+                proxy,
+                url,
+                rtts,
+                config.warm_iterations,
+                config.connect_iterations,
+                config.block,
+                results["profile"],
+                config.profile_iterations,
             )
         if "publishing" in sections:
             print("publishing through a local moto EventBridge", flush=True)

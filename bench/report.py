@@ -17,7 +17,7 @@ VARIANT_LABELS = {
     "connect_per_invocation": "ours, connect per invocation",
 }
 TARGET_RTT = "0.5"
-COLD_TARGET, LIMIT_TARGET, CONNECT_TARGET, PEER_TARGET = 1.1, 1.5, 10.0, 3.0
+COLD_TARGET, LIMIT_TARGET, CONNECT_TARGET, PEER_TARGET, CPU_TARGET = 1.1, 1.5, 10.0, 3.0, 3.0
 
 
 def _unmeasured(target: str, reason: str) -> dict[str, Any]:
@@ -30,8 +30,11 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
     limit_t = f"<= {LIMIT_TARGET} (ours / limit, p50, RTT {TARGET_RTT} ms)"
     connect_t = f">= {CONNECT_TARGET} (connect per invocation / ours, p50, RTT {TARGET_RTT} ms)"
     peer_t = f">= {PEER_TARGET} (peer / ours, create, p50, RTT {TARGET_RTT} ms)"
+    cpu_t = f"<= {CPU_TARGET} (client CPU per invocation, ours / limit, mean, RTT {TARGET_RTT} ms)"
     warm = results.get("warm", {}).get(TARGET_RTT)
     if warm:
+        cpu = {op: warm[op]["ours"]["cpu_mean_us"] / warm[op]["limit"]["cpu_mean_us"] for op in OPS}
+        targets["cpu_vs_limit"] = {"value": cpu, "target": cpu_t, "ok": all(r <= CPU_TARGET for r in cpu.values())}
         ratios = {op: warm[op]["ours"]["p50_us"] / warm[op]["limit"]["p50_us"] for op in OPS}
         slowdown = {op: warm[op]["connect_per_invocation"]["p50_us"] / warm[op]["ours"]["p50_us"] for op in OPS}
         peer = warm["create"]["peer"]["p50_us"] / warm["create"]["ours"]["p50_us"]
@@ -48,6 +51,7 @@ def evaluate(results: dict[str, Any]) -> dict[str, Any]:
         targets["peer_vs_ours_create"] = {"value": peer, "target": peer_t, "ok": peer >= PEER_TARGET}
     else:
         reason = results.get("network_skipped") or f"warm section not run at RTT {TARGET_RTT} ms"
+        targets["cpu_vs_limit"] = _unmeasured(cpu_t, reason)
         targets["ours_vs_limit"] = _unmeasured(limit_t, reason)
         targets["connect_per_invocation_vs_ours"] = _unmeasured(connect_t, reason)
         targets["peer_vs_ours_create"] = _unmeasured(peer_t, reason)
@@ -129,6 +133,39 @@ def warm_table(per_op: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cpu_table(warm: dict[str, Any]) -> list[str]:
+    """Client CPU per invocation (this process's CPU time: PostgreSQL and the proxy are other processes)."""
+    rtts = list(warm)
+    head = " | ".join(f"ours µs @{r} | limit µs @{r} | ours / limit @{r}" for r in rtts)
+    lines = [f"| op | {head} |", "|---|" + "---:|" * (3 * len(rtts))]
+    for op in OPS:
+        cells = []
+        for rtt in rtts:
+            ours, limit = warm[rtt][op]["ours"]["cpu_mean_us"], warm[rtt][op]["limit"]["cpu_mean_us"]
+            cells.append(f"{ours:.0f} | {limit:.0f} | {ours / limit:.2f}")
+        lines.append(f"| {op} | {' | '.join(cells)} |")
+    return lines
+
+
+def profile_table(profiles: dict[str, Any], top: int = 6) -> list[str]:
+    from bench.profile import LIBRARIES
+
+    lines = [
+        f"| op | variant | profiled µs / invocation | {' | '.join(LIBRARIES)} |",
+        "|---|---|---:|" + "---:|" * len(LIBRARIES),
+    ]
+    for op, variants in profiles.items():
+        for variant, summary in variants.items():
+            shares = " | ".join(f"{summary['shares'][lib] * 100:.0f}%" for lib in LIBRARIES)
+            lines.append(f"| {op} | {variant} | {summary['profiled_us_per_invocation']:.0f} | {shares} |")
+    lines += ["", f"Top {top} frames of ours by self time (share of the profiled CPU):", ""]
+    lines += ["| op | share | library | frame |", "|---|---:|---|---|"]
+    for op, variants in profiles.items():
+        for frame in variants["ours"]["top"][:top]:
+            lines.append(f"| {op} | {frame['share'] * 100:.1f}% | {frame['library']} | `{frame['frame']}` |")
+    return lines
+
+
 def connect_table(connect: dict[str, Any]) -> list[str]:
     base = connect["0"]["select_one"]["p50_us"]
     lines = [
@@ -155,6 +192,14 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "### The path itself", "", *connect_table(results["connect"])]
     for rtt, per_op in results.get("warm", {}).items():
         lines += ["", f"### Warm, RTT {rtt} ms", "", *warm_table(per_op)]
+    if results.get("warm"):
+        lines += ["", "### Client CPU per invocation (mean; CPU time, not distorted by waiting)", ""]
+        lines += cpu_table(results["warm"])
+    if results.get("profile"):
+        n = next(iter(next(iter(results["profile"].values())).values()))["invocations"]
+        title = f"### Where the client CPU goes (cProfile, {n} warm invocations per op; self time by library)"
+        lines += ["", title, ""]
+        lines += profile_table(results["profile"])
     if results.get("publishing"):
         lines += ["", "### Publishing to a local moto EventBridge (RTT 0.5 ms)", ""]
         lines += ["| op | variant | p50 µs | p99 µs | client CPU µs |", "|---|---|---:|---:|---:|"]

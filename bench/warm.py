@@ -263,10 +263,20 @@ def _warm_up(calls: Mapping[str, Call], times: int, cold_ones: tuple[str, ...] =
 
 
 def run_warm(
-    proxy: DelayProxy, url: str, rtts: list[float], n: int, n_connect: int, block: int
+    proxy: DelayProxy,
+    url: str,
+    rtts: list[float],
+    n: int,
+    n_connect: int,
+    block: int,
+    profiles: dict[str, Any] | None = None,
+    n_profile: int = 0,
 ) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
-    """{rtt: {op: {variant: stats}}}; `url` goes through the proxy. The peer implements create only."""
+    """{rtt: {op: {variant: stats}}}; `url` goes through the proxy. The peer implements create only.
+    With `profiles`, also {op: {"ours"|"limit": profile summary}} of `n_profile` warm invocations
+    each (bench.profile), taken at the first RTT after its timed runs."""
     from bench.limit import Limit
+    from bench.profile import profile
 
     limit = Limit(url, USER, RATE_LIMIT_CAPACITY, RATE_LIMIT_REFILL_PER_DAY)
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
@@ -291,6 +301,8 @@ def run_warm(
                     counts = {name: n_connect if name == "connect_per_invocation" else n for name in variants}
                     _warm_up(variants, min(20, n // 2), cold_ones=("connect_per_invocation",))
                     per_rtt[op] = measure(variants, counts, block, proxy)
+                    if profiles is not None and n_profile and rtt == rtts[0]:
+                        profiles[op] = {name: profile(variants[name], n_profile) for name in ("ours", "limit")}
     finally:
         limit.close()
     return results

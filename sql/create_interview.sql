@@ -3,8 +3,8 @@
 -- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
 -- event published once it has committed. While this container holds the sent marks of earlier
 -- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
--- Binds: owner_id, idempotency_key, job_info_id, unlimited, one_interview, bucket, capacity,
--- per_second, duration, hume_chat_id, request_hash, event_id, occurred_at, outbox_grace_seconds.
+-- Binds: owner_id, idempotency_key, job_info_id, plan_limit, bucket, capacity, per_second,
+-- hume_chat_id, duration, request_hash, event_id, occurred_at, outbox_grace_seconds.
 WITH
 -- the Idempotency-Key's record, if this user sent the key before (no key: none)
 prior AS
@@ -21,9 +21,9 @@ FROM prior))),
 
 -- whether the caller's plan allows one more interview
 plan AS
-(SELECT CASE WHEN %(unlimited)s THEN true WHEN %(one_interview)s THEN (SELECT count(*) AS completed
-FROM interviews JOIN job_infos ON interviews.job_info_id = job_infos.id
-WHERE job_infos.user_id = %(owner_id)s::VARCHAR AND interviews.hume_chat_id IS NOT NULL) < 1 ELSE false END AS allowed),
+(SELECT %(plan_limit)s::INTEGER IS NULL OR coalesce((SELECT plan_usage.interviews
+FROM plan_usage
+WHERE plan_usage.user_id = %(owner_id)s::VARCHAR), 0) < %(plan_limit)s::INTEGER AS allowed),
 
 -- one rate-limit token taken from the caller's bucket (created full), only if one is left
 token AS
@@ -32,10 +32,18 @@ FROM owner
 WHERE (SELECT plan.allowed
 FROM plan) ON CONFLICT (user_id, bucket) DO UPDATE SET tokens = (least(%(capacity)s, rate_limit_buckets.tokens + greatest(0, EXTRACT(epoch FROM now() - rate_limit_buckets.refilled_at)) * %(per_second)s) - 1), refilled_at = greatest(rate_limit_buckets.refilled_at, now()) WHERE 1 <= least(%(capacity)s, rate_limit_buckets.tokens + greatest(0, EXTRACT(epoch FROM now() - rate_limit_buckets.refilled_at)) * %(per_second)s) RETURNING rate_limit_buckets.tokens),
 
+-- one unit of the caller's plan spent (plan_usage.interviews + 1), only if the plan allows one more
+spent_interviews AS
+(INSERT INTO plan_usage (user_id, interviews) SELECT %(owner_id)s::VARCHAR AS user_id, 1 AS interviews
+FROM token
+WHERE %(hume_chat_id)s::VARCHAR IS NOT NULL AND (%(plan_limit)s::INTEGER IS NULL OR 0 < %(plan_limit)s::INTEGER) ON CONFLICT (user_id) DO UPDATE SET interviews = (plan_usage.interviews + 1), updated_at = now() WHERE %(plan_limit)s::INTEGER IS NULL OR plan_usage.interviews < %(plan_limit)s::INTEGER RETURNING plan_usage.interviews),
+
 -- the new row, inserted only when no earlier request used the key and every check passed
 created AS
 (INSERT INTO interviews (job_info_id, duration, hume_chat_id) SELECT owner.id AS job_info_id, %(duration)s::VARCHAR AS duration, %(hume_chat_id)s::VARCHAR AS hume_chat_id
-FROM owner JOIN token ON true RETURNING interviews.id, interviews.job_info_id, interviews.duration, interviews.hume_chat_id, interviews.feedback, interviews.version, interviews.created_at, interviews.updated_at),
+FROM owner JOIN token ON true
+WHERE %(hume_chat_id)s::VARCHAR IS NULL OR (EXISTS (SELECT spent_interviews.interviews
+FROM spent_interviews)) RETURNING interviews.id, interviews.job_info_id, interviews.duration, interviews.hume_chat_id, interviews.feedback, interviews.version, interviews.created_at, interviews.updated_at),
 
 -- the key's record: the created row, for a retry to get back
 stored AS
@@ -53,7 +61,8 @@ event AS
 FROM created RETURNING outbox.id AS event_id, outbox.source AS event_source, outbox.detail_type AS event_detail_type, outbox.detail AS event_detail)
  SELECT EXISTS (SELECT owner.id
 FROM owner) AS owned, (SELECT plan.allowed
-FROM plan) AS allowed, CAST(greatest(1, ceil((1 - coalesce((SELECT least(%(capacity)s, rate_limit_buckets.tokens + greatest(0, EXTRACT(epoch FROM now() - rate_limit_buckets.refilled_at)) * %(per_second)s) AS tokens
+FROM plan) AS allowed, EXISTS (SELECT token.tokens
+FROM token) AS took_token, CAST(greatest(1, ceil((1 - coalesce((SELECT least(%(capacity)s, rate_limit_buckets.tokens + greatest(0, EXTRACT(epoch FROM now() - rate_limit_buckets.refilled_at)) * %(per_second)s) AS tokens
 FROM rate_limit_buckets
 WHERE rate_limit_buckets.user_id = %(owner_id)s::VARCHAR AND rate_limit_buckets.bucket = %(bucket)s::VARCHAR), 0)) / CAST(%(per_second)s AS FLOAT))) AS INTEGER) AS retry_after, created.id, created.job_info_id, created.duration, created.hume_chat_id, created.feedback, created.version, created.created_at, created.updated_at, event.event_id, event.event_source, event.event_detail_type, event.event_detail, prior.prior_operation, prior.prior_request_hash, prior.prior_response
 FROM one LEFT OUTER JOIN created ON true LEFT OUTER JOIN event ON true LEFT OUTER JOIN prior ON true

@@ -1,4 +1,5 @@
-"""GET /job-infos/{jobInfoId}/interviews"""
+"""GET /job-infos/{jobInfoId}/interviews: most recently updated first; ?completed=true only those
+with a humeChatId."""
 
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ app = make_resolver()
 
 @app.get(
     "/job-infos/<jobInfoId>/interviews",
-    summary="List the interviews of one of the caller's job infos",
+    summary="List the interviews of one of the caller's job infos, most recently updated first",
     responses=contract.declare(contract.ok(InterviewPage, "A page of interviews"), HTTPStatus.NOT_FOUND),
     tags=["interviews"],
 )
@@ -28,8 +29,12 @@ def list_(
     jobInfoId: str,  # noqa: N803 - the route's parameter name
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=CURSOR_MAX)] = None,
+    completed: Annotated[
+        bool, Query(description="true: only the interviews that took place (those with a humeChatId)")
+    ] = False,
 ) -> Response[Any]:
-    items, next_page = list_interviews(caller(app).user_id, path_id(jobInfoId), limit, decode_cursor(cursor))
+    user_id, job_info_id = caller(app).user_id, path_id(jobInfoId)
+    items, next_page = list_interviews(user_id, job_info_id, limit, decode_cursor(cursor), completed=completed)
     return replies.page(items, next_page)
 
 

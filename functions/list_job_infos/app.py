@@ -19,7 +19,7 @@ app = make_resolver()
 
 @app.get(
     "/job-infos",
-    summary="List the caller's job infos",
+    summary="List the caller's job infos, most recently updated first",
     responses=contract.declare(contract.ok(JobInfoPage, "A page of job infos")),
     tags=["job infos"],
 )

@@ -1,4 +1,5 @@
-"""PATCH /interviews/{interviewId}: duration, humeChatId, feedback; optional If-Match."""
+"""PATCH /interviews/{interviewId}: duration, humeChatId (set once), feedback (once it has one);
+optional If-Match."""
 
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -9,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from jobprep.api import contract, replies
 from jobprep.api.entrypoint import entrypoint
+from jobprep.api.errors import InterviewConflictBody
 from jobprep.api.request import IfMatch, caller, parse_if_match, path_id
 from jobprep.api.resolver import make_resolver
 from jobprep.interviews.schemas import InterviewOut, InterviewUpdate
@@ -17,16 +19,25 @@ from jobprep.observability import metrics
 
 app = make_resolver()
 
+# The shared declarations, with this route's own 409: the interview's state refuses the change.
+DECLARED = contract.declare(
+    contract.ok(InterviewOut, "The updated interview (unchanged, same ETag, when nothing differed)", etag=True),
+    *contract.WITH_BODY,
+    HTTPStatus.NOT_FOUND,
+    HTTPStatus.PRECONDITION_FAILED,
+)
+DECLARED[HTTPStatus.CONFLICT] = contract.json_body(
+    InterviewConflictBody,
+    "Conflict: humeChatId is already set and would be cleared or changed (HUME_CHAT_ID_WRITE_ONCE), or feedback on"
+    " an interview without a humeChatId (INTERVIEW_NOT_COMPLETED); nothing changed",
+)
+DECLARED = dict(sorted(DECLARED.items()))
+
 
 @app.patch(
     "/interviews/<interviewId>",
     summary="Update one of the caller's interviews",
-    responses=contract.declare(
-        contract.ok(InterviewOut, "The updated interview (unchanged, same ETag, when nothing differed)", etag=True),
-        *contract.WITH_BODY,
-        HTTPStatus.NOT_FOUND,
-        HTTPStatus.PRECONDITION_FAILED,
-    ),
+    responses=DECLARED,
     tags=["interviews"],
 )
 def update(

@@ -12,6 +12,7 @@ from pathlib import Path
 from jobprep_local.auth import DEFAULT_FEATURES, DEFAULT_TTL_SECONDS, DevKeys
 from jobprep_local.containers import DEFAULT_MAX_PER_FUNCTION
 from jobprep_local.devserver import DEFAULT_DATA_DIR, DEFAULT_PORT, DevConfig
+from jobprep_local.eventbus import DEFAULT_EVENTBRIDGE
 from jobprep_local.webhook import DEFAULT_DEV_API_KEY
 
 
@@ -38,6 +39,12 @@ def main(argv: list[str] | None = None) -> None:
         "--concurrency", type=int, default=DEFAULT_MAX_PER_FUNCTION, help="containers per function (Lambda concurrency)"
     )
     serve.add_argument("--emf", action="store_true", help="print the functions' raw EMF metrics lines")
+    serve.add_argument(
+        "--eventbridge",
+        default=os.environ.get("DEV_EVENTBRIDGE", DEFAULT_EVENTBRIDGE),
+        help="where the local EventBridge (moto) runs: process (its own, the default), thread (inside the"
+        " gateway) or the URL of one you run, e.g. http://127.0.0.1:5000 (default: $DEV_EVENTBRIDGE or process)",
+    )
 
     token = commands.add_parser("token", help="print a signed dev JWT for a user id")
     token.add_argument("user_id")
@@ -114,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
                 schedule_scale=getattr(args, "schedule_scale", 1.0),
                 concurrency=getattr(args, "concurrency", DEFAULT_MAX_PER_FUNCTION),
                 emf=getattr(args, "emf", False),
+                eventbridge=getattr(args, "eventbridge", None)
+                or os.environ.get("DEV_EVENTBRIDGE", DEFAULT_EVENTBRIDGE),
             )
         )
 

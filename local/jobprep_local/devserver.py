@@ -4,7 +4,7 @@ Requests go through the same steps as in AWS: CORS as the HttpApi's CorsConfigur
 answered before any authorizer), the JWT check (as the HTTP API authorizer, skipped for routes
 declared `Auth: Authorizer: NONE`), an HTTP API v2 event, the function's real `lambda_handler` in a
 container process of its own (jobprep_local.containers); the functions talk to an embedded
-PostgreSQL and, through boto3, to a local EventBridge (moto).
+PostgreSQL and, through boto3, to a local EventBridge (moto, by default in a process of its own).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -32,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 
 from jobprep_local.auth import DevKeys, bearer_token, claims_as_api_gateway
 from jobprep_local.containers import DEFAULT_MAX_PER_FUNCTION, ContainerCrashed, ContainerPool
-from jobprep_local.eventbus import LocalEventBus
+from jobprep_local.eventbus import DEFAULT_EVENTBRIDGE, LocalEventBus
 from jobprep_local.invoke import LocalApi
 from jobprep_local.openapi import build_openapi
 from jobprep_local.scheduler import LocalScheduler
@@ -56,6 +57,7 @@ class DevConfig:
     schedule_scale: float = 1.0
     concurrency: int = DEFAULT_MAX_PER_FUNCTION  # containers per function
     emf: bool = False  # print the functions' raw EMF metrics lines (default: data_dir/metrics.emf.log)
+    eventbridge: str = DEFAULT_EVENTBRIDGE  # where moto runs: process, thread, or an endpoint's URL
 
 
 def embedded_database(data_dir: Path) -> Any:
@@ -116,20 +118,23 @@ class DevRuntime:
         config = self.config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.keys = DevKeys(config.data_dir)
-        if os.environ.get("DATABASE_URL"):
-            self.database_url = os.environ["DATABASE_URL"]
-        else:
-            self._pg = embedded_database(config.data_dir)
-            self.database_url = str(self._pg.get_uri(DATABASE))
-        self.bus = LocalEventBus(BUS_NAME, config.webhook_url, config.webhook_api_key)
-        self.bus.start()
-        # Before any function module is imported (here or in a container): jobprep.db.engine
-        # builds its engine from the environment, and spawned containers inherit it.
-        os.environ.update(function_environment(self.database_url, self.bus, emf=config.emf))
-        from jobprep.db import engine as db
-        from jobprep.migrations import upgrade
+        self.bus = LocalEventBus(BUS_NAME, config.webhook_url, config.webhook_api_key, eventbridge=config.eventbridge)
+        # EventBridge starts (and gets its bus and rules) while PostgreSQL starts and migrates.
+        with ThreadPoolExecutor(1, thread_name_prefix="eventbridge-start") as background:
+            bus_started = background.submit(self.bus.start)
+            if os.environ.get("DATABASE_URL"):
+                self.database_url = os.environ["DATABASE_URL"]
+            else:
+                self._pg = embedded_database(config.data_dir)
+                self.database_url = str(self._pg.get_uri(DATABASE))
+            # Before any function module is imported (here or in a container): jobprep.db.engine
+            # builds its engine from the environment, and spawned containers inherit it.
+            os.environ.update(function_environment(self.database_url, self.bus, emf=config.emf))
+            from jobprep.db import engine as db
+            from jobprep.migrations import upgrade
 
-        upgrade(db.engine)
+            upgrade(db.engine)
+            bus_started.result()
         self.specs = functions()
         # In AWS, EMF lines become CloudWatch metrics; here they go to a file unless --emf.
         self.pool = ContainerPool(config.concurrency, None if config.emf else config.data_dir / "metrics.emf.log")
@@ -262,7 +267,9 @@ def create_app(runtime: DevRuntime) -> Starlette:
 
     async def health(_request: Request) -> JSONResponse:
         assert runtime.pool is not None
-        return JSONResponse({"status": "ok", "containers": runtime.pool.sizes()})
+        assert runtime.bus is not None
+        eventbridge = {"endpoint": runtime.bus.endpoint, "pid": runtime.bus.pid}
+        return JSONResponse({"status": "ok", "containers": runtime.pool.sizes(), "eventbridge": eventbridge})
 
     async def unrouted(request: Request, _exc: Exception) -> Response:
         # Starlette's `{path:path}` cannot match a path holding a newline (%0A), nor a method it does
@@ -285,6 +292,10 @@ def create_app(runtime: DevRuntime) -> Starlette:
         middleware=cors_middleware(http_api_cors()),
         exception_handlers={404: unrouted, 405: unrouted},
     )
+
+
+def eventbridge_where(bus: LocalEventBus) -> str:
+    return f", process {bus.pid}" if bus.pid is not None else ""
 
 
 def scheduled(specs: dict[str, FunctionSpec]) -> list[str]:
@@ -339,7 +350,7 @@ def serve(config: DevConfig) -> None:
         assert runtime.bus is not None
         print(
             f"\njob-prep API on {base}  (docs: {base}/docs, events: {base}/_local/events)\n"
-            f"EventBridge (moto) on {runtime.bus.endpoint}; data in {config.data_dir}\n"
+            f"EventBridge (moto{eventbridge_where(runtime.bus)}) on {runtime.bus.endpoint}; data in {config.data_dir}\n"
             f"database: make psql  ({runtime.database_url})\n"
             + (
                 f"webhook: {config.webhook_url} (as the revalidate API destination; key from DEV_WEBHOOK_API_KEY)\n"

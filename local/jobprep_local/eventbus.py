@@ -2,22 +2,33 @@
 the same code path as in AWS), a rule forwarding job-prep events to an SQS queue, and a
 consumer that prints each event and keeps the recent ones.
 
+Where moto runs (`DEV_EVENTBRIDGE=... make dev`, docs/dev-server.md): `process` (the default) is
+moto's server in a process of its own, so EventBridge is a network endpoint that can be down
+while the API is up (tests/e2e/test_eventbridge_outage.py stops it); `thread` is moto inside the
+gateway's process; a URL is an endpoint somebody else runs (`python -m moto.server -p 5000`),
+on which the bus, rules and queues are created if missing.
+
 With a webhook URL, a second rule mirrors template.yaml's RevalidateRule: its event pattern and
 its input transformer (applied by moto) put the request body on a queue, and a forwarder sends it
 as EventBridge's API destination would (webhook.py), retrying 429/5xx answers a few times."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 import httpx
-from moto.server import ThreadedMotoServer
 
 from jobprep_local.webhook import (
     DEFAULT_DEV_API_KEY,
@@ -38,6 +49,9 @@ RULE = "job-prep-invalidations"
 WEBHOOK_RULE = "job-prep-revalidate"
 # AWS retries for up to a day; locally a few attempts (about 15 s) tell the developer enough.
 WEBHOOK_ATTEMPTS = 4
+PROCESS, THREAD = "process", "thread"
+DEFAULT_EVENTBRIDGE = PROCESS
+READY_SECONDS = 30
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -47,17 +61,116 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+class MotoServer(Protocol):
+    endpoint: str
+    pid: int | None  # of the process it runs in, when that is not this one
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class MotoThread:
+    """moto inside this process (a thread of the gateway)."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer  # imported only in this mode
+
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.pid: int | None = None
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+
+    def start(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+class MotoProcess:
+    """moto's server in a child process (jobprep_local.moto_process), ready once it accepts connections."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.pid: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "jobprep_local.moto_process", str(os.getpid()), "-H", "127.0.0.1"]
+        # A session of its own: Ctrl-C in the terminal stops the gateway, which then stops this.
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [*command, "-p", str(self.port)], stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        self.pid = self._process.pid
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the EventBridge (moto) process exited with {self._process.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the EventBridge (moto) process is not listening after {READY_SECONDS} s"
+                    ) from exc
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        os.kill(process.pid, signal.SIGCONT)  # a stopped process (SIGSTOP) acts on SIGTERM only once resumed
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+class ExternalEndpoint:
+    """An endpoint somebody else runs and stops."""
+
+    def __init__(self, url: str) -> None:
+        self.endpoint = url.rstrip("/")
+        self.pid: int | None = None
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def moto_server(eventbridge: str) -> MotoServer:
+    """`process`, `thread`, or the URL of a running endpoint."""
+    if eventbridge == PROCESS:
+        return MotoProcess()
+    if eventbridge == THREAD:
+        return MotoThread()
+    if eventbridge.startswith(("http://", "https://")):
+        return ExternalEndpoint(eventbridge)
+    raise ValueError(f"EventBridge: {PROCESS!r}, {THREAD!r} or an http(s) URL, not {eventbridge!r}")
+
+
 class LocalEventBus:
     def __init__(
-        self, bus_name: str, webhook_url: str | None = None, webhook_api_key: str = DEFAULT_DEV_API_KEY, keep: int = 200
+        self,
+        bus_name: str,
+        webhook_url: str | None = None,
+        webhook_api_key: str = DEFAULT_DEV_API_KEY,
+        keep: int = 200,
+        eventbridge: str = DEFAULT_EVENTBRIDGE,
     ) -> None:
         self.bus_name = bus_name
         self.webhook_url = webhook_url
         self.webhook_api_key = webhook_api_key
         self.recent: deque[dict[str, Any]] = deque(maxlen=keep)
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = moto_server(eventbridge)
+        self.endpoint = self._server.endpoint
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -65,7 +178,8 @@ class LocalEventBus:
 
     # moto accepts any credentials; never send the developer's real ones
     def _events(self) -> EventBridgeClient:
-        return boto3.client(
+        # A session per client: boto3's default session is not safe to share between threads.
+        return boto3.session.Session().client(
             "events",
             endpoint_url=self.endpoint,
             region_name=REGION,
@@ -74,7 +188,7 @@ class LocalEventBus:
         )
 
     def _sqs(self) -> SQSClient:
-        return boto3.client(
+        return boto3.session.Session().client(
             "sqs",
             endpoint_url=self.endpoint,
             region_name=REGION,
@@ -82,11 +196,17 @@ class LocalEventBus:
             aws_secret_access_key="local",  # noqa: S106
         )
 
+    @property
+    def pid(self) -> int | None:
+        """The EventBridge process's id, when it runs in a process of its own that we started."""
+        return self._server.pid
+
     def start(self) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
         self._server.start()
         events, sqs = self._events(), self._sqs()
-        events.create_event_bus(Name=self.bus_name)
+        # An endpoint of one's own may have it already, from an earlier `make dev`.
+        with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+            events.create_event_bus(Name=self.bus_name)
         self.queue_url = sqs.create_queue(QueueName="job-prep-local-consumer")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"

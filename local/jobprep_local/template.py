@@ -135,7 +135,11 @@ def functions(path: Path = TEMPLATE_PATH) -> dict[str, FunctionSpec]:
             code_uri=(path.parent / props["CodeUri"]).resolve(),
             handler=props["Handler"],
             timeout=int(props.get("Timeout", 3)),
-            environment=dict(props.get("Environment", {}).get("Variables", {})),
+            # SAM merges a function's variables into the Globals' ones
+            environment={
+                **globals_.get("Environment", {}).get("Variables", {}),
+                **resource["Properties"].get("Environment", {}).get("Variables", {}),
+            },
             routes=tuple(routes),
             schedules=tuple(schedules),
         )

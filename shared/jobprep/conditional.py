@@ -11,14 +11,17 @@ statement with its event, and run again when it lost a race.
     WHERE nothing was written
 
 Decoded once, in write(): no row is 404; a written row is the answer; a current row whose
-version If-Match does not name is 412; one that still wants the write lost a race (it changed
-between the statement's snapshot and its write) and is run again; anything else had nothing
-to change (a PATCH naming what is already there: no new version, no event).
+version If-Match does not name is 412; one a refusal names (a rule of the resource the change
+would break, checked in the UPDATE's WHERE too) raises that refusal's error; one that still
+wants the write lost a race (it changed between the statement's snapshot and its write) and is
+run again; anything else had nothing to change (a PATCH naming what is already there: no new
+version, no event).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -45,7 +48,7 @@ from sqlalchemy import update as sql_update
 
 from jobprep import unit_of_work
 from jobprep.binds import IF_MATCH, new_value_of, set_flag
-from jobprep.errors import Contended, NotFound, PreconditionFailed
+from jobprep.errors import Contended, DomainError, NotFound, PreconditionFailed
 from jobprep.events.outbox import EVENT_COLUMNS
 from jobprep.prebuilt import Prebuilt, constant, cte
 
@@ -53,13 +56,26 @@ from jobprep.prebuilt import Prebuilt, constant, cte
 ATTEMPTS = 3
 
 EventOf = Callable[[CTE], CTE]
+# A side effect of a written row: given the current and the written CTE, one more CTE of the statement.
+AlsoOf = Callable[[CTE, CTE], CTE]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A rule of the resource a change must not break: `broken(row)` over a row's columns (the
+    table's inside the UPDATE, so it holds for the version written; the snapshot's in the answer,
+    to say why nothing was written) is true when the change would break it: `error` is raised."""
+
+    error: type[DomainError]
+    broken: Callable[[Any], ColumnElement[bool]]
 
 
 class ConditionalWrite:
     """One resource's update or delete (see update() and delete())."""
 
-    def __init__(self, prebuilt: Prebuilt) -> None:
+    def __init__(self, prebuilt: Prebuilt, refusals: Sequence[Refusal] = ()) -> None:
         self.prebuilt = prebuilt
+        self._refusals = {r.error.code: r.error for r in refusals}
 
     def write(self, params: Mapping[str, Any], if_match: Collection[int] | None) -> Row[Any]:
         """The written row, or the current one when there was nothing to change.
@@ -73,6 +89,9 @@ class ConditionalWrite:
                 return row
             if if_match is not None and row.version not in if_match:
                 raise PreconditionFailed()
+            refused = row._mapping.get("refused")
+            if refused is not None:
+                raise self._refusals[refused]()
             if not row.wanted:
                 return row  # nothing to change
         raise Contended()
@@ -91,24 +110,34 @@ def _statement(
     comment: str,
     wanted: ColumnElement[bool],
     event: EventOf,
+    refusals: Sequence[Refusal] = (),
+    also: AlsoOf | None = None,
 ) -> Any:
     columns = list(current.c.keys())
     written = cte(write.returning(*(table.c[c] for c in columns)), name, comment)
     ev = event(written)
-    return union_all(
+    # Only statements with refusals answer `refused` (the others' SQL stays as it was).
+    why: list[ColumnElement[Any]] = []
+    if refusals:
+        reasons = [(r.broken(current.c), constant(r.error.code)) for r in refusals]
+        why = [case(*reasons, else_=null()).label("refused")]
+    statement = union_all(
         select(
             *(written.c[c] for c in columns),
             true().label("written"),
             false().label("wanted"),
+            *([null().label("refused")] if why else []),
             *(ev.c[c] for c in EVENT_COLUMNS),
         ).select_from(written.join(ev, true())),
         select(
             *(current.c[c] for c in columns),
             false().label("written"),
             wanted.label("wanted"),
+            *why,
             *(null().label(c) for c in EVENT_COLUMNS),
         ).where(~exists(select(written.c.id))),
     )
+    return statement if also is None else statement.add_cte(also(current, written))
 
 
 def _current(row: Select[Any]) -> CTE:
@@ -116,11 +145,21 @@ def _current(row: Select[Any]) -> CTE:
 
 
 def update(
-    name: str, about: str, table: Table, row: Select[Any], settable: Sequence[str], event: EventOf
+    name: str,
+    about: str,
+    table: Table,
+    row: Select[Any],
+    settable: Sequence[str],
+    event: EventOf,
+    *,
+    refusals: Sequence[Refusal] = (),
+    also: AlsoOf | None = None,
 ) -> ConditionalWrite:
     """`row` selects the caller's row (ownership applied) with the columns to answer with,
     id and version among them. Each settable column is set when its ``set_<column>`` flag is
-    (binds.changes builds them); the version moves only when a value differs."""
+    (binds.changes builds them); the version moves only when a value differs. `refusals` are
+    checked in that order, after If-Match; `also` adds a side effect of the written row (its
+    CTE runs in the same statement)."""
     current = _current(row)
     columns = [table.c[n] for n in settable]
     differs = or_(*(and_(set_flag(c), c.is_distinct_from(new_value_of(c))) for c in columns))
@@ -128,13 +167,18 @@ def update(
     values.update(version=table.c.version + constant(1), updated_at=func.now())
     write = (
         sql_update(table)
-        .where(table.c.id == select(current.c.id).scalar_subquery(), _if_match_holds(table), differs)
+        .where(
+            table.c.id == select(current.c.id).scalar_subquery(),
+            _if_match_holds(table),
+            differs,
+            *(~r.broken(table.c) for r in refusals),
+        )
         .values(values)
     )
     wanted = or_(*(and_(set_flag(c), current.c[c.name].is_distinct_from(new_value_of(c))) for c in columns))
     comment = "the change, made only if If-Match holds and some value differs"
-    statement = _statement(table, current, write, "updated", comment, wanted, event)
-    return ConditionalWrite(Prebuilt(name, "change", about, statement))
+    statement = _statement(table, current, write, "updated", comment, wanted, event, refusals, also)
+    return ConditionalWrite(Prebuilt(name, "change", about, statement), refusals)
 
 
 def delete(name: str, about: str, table: Table, row: Select[Any], event: EventOf) -> ConditionalWrite:

@@ -26,7 +26,11 @@ class Settings(BaseModel):
     db_user: str = Field(default="jobprep", alias="DB_USER")
     db_iam_auth: bool = Field(default=False, alias="DB_IAM_AUTH")
     db_sslmode: str = Field(default="require", alias="DB_SSLMODE")
+    # The API keeps the 5 s default, well inside its 10 s Lambda timeout, and answers 503 with
+    # Retry-After while an Aurora or Neon compute resumes; the migration and the relay wait it out
+    # (template.yaml gives them 30 s and one more attempt).
     db_connect_timeout: int = Field(default=5, ge=1, le=60, alias="DB_CONNECT_TIMEOUT")
+    db_connect_retries: int = Field(default=0, ge=0, le=3, alias="DB_CONNECT_RETRIES")
 
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
 

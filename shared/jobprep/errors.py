@@ -55,6 +55,20 @@ class EmailInUse(DomainError):
     message = "Another user holds this email address; retry once that user's change has arrived"
 
 
+class HumeChatIdWriteOnce(DomainError):
+    """humeChatId is what the plan counts: once set it stays (clearing it would refund the plan)."""
+
+    code = "HUME_CHAT_ID_WRITE_ONCE"
+    message = "humeChatId is set once: it cannot be cleared or changed"
+
+
+class InterviewNotCompleted(DomainError):
+    """Feedback on an interview that never reached Hume (no humeChatId), as the original refuses."""
+
+    code = "INTERVIEW_NOT_COMPLETED"
+    message = "Interview has not been completed yet"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     message = "Idempotency-Key was already used with a different request"

@@ -10,10 +10,14 @@
    right away (a round trip only on that failure path) and a relay run is requested
    (events.wakeup); anything else (a container killed in between) is found by the relay's
    safety-net schedule.
+4. When EventBridge cannot be reached at all, the container stops trying for a few seconds: its
+   next writes leave their events straight to the relay (recorded as failed, with backoff)
+   instead of each waiting out the same timeouts.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +37,10 @@ _RECEIPT_COLUMNS = frozenset(outbox.c.keys())
 
 # Ask the relay to run once the failed rows' first backoff (at most 10 s) has passed.
 RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS = 30
+# After a PutEvents call got no answer, this container's writes skip publishing for this long.
+SKIP_PUBLISH_AFTER_UNREACHABLE_SECONDS = 20.0
+SKIPPED = "not tried: EventBridge was unreachable moments ago"
+_skip_publish_until = 0.0  # time.monotonic(); a container serves one request at a time
 
 
 @tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip, then the publish
@@ -78,17 +86,37 @@ def ping() -> None:
         db.ping()
 
 
+def reset_publish_skip() -> None:
+    """Publish inline again from the next write on (tests; a fresh container starts this way)."""
+    global _skip_publish_until
+    _skip_publish_until = 0.0
+
+
 def publish(events: Sequence[InvalidationEvent]) -> PublishResult:
     """Best effort: the change is committed, so a failure here only delays delivery."""
+    global _skip_publish_until
+    if time.monotonic() < _skip_publish_until:
+        # The write that found EventBridge unreachable asked for a relay run; the relay keeps
+        # asking for the next one while anything is pending.
+        skipped = PublishResult(failed={event.event_id: SKIPPED for event in events})
+        _record_failed(skipped)
+        return skipped
     result = put_events(events)
+    if result.unreachable:
+        _skip_publish_until = time.monotonic() + SKIP_PUBLISH_AFTER_UNREACHABLE_SECONDS
     receipts.note_sent(result.sent)
     if result.failed:
-        logger.warning("events left for the relay", extra={"failed": len(result.failed)})
-        try:
-            with db.connect() as conn:
-                record_outcome(conn, (), result.failed)
-        except Exception:
-            # The rows stay pending with their grace period; the relay retries them then.
-            logger.warning("could not record the failed publish", exc_info=True)
+        _record_failed(result)
         request_relay(RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS, "inline publish failed")
     return result
+
+
+def _record_failed(result: PublishResult) -> None:
+    """The failed events due for the relay after their backoff (a round trip on this path only)."""
+    logger.warning("events left for the relay", extra={"failed": len(result.failed)})
+    try:
+        with db.connect() as conn:
+            record_outcome(conn, (), result.failed)
+    except Exception:
+        # The rows stay pending with their grace period; the relay retries them then.
+        logger.warning("could not record the failed publish", exc_info=True)

@@ -84,8 +84,21 @@ def test_quick_network_bench_runs_every_variant(tmp_path: Path) -> None:
     assert connect["0.5"]["connect"]["round_trips"] >= 4
     assert connect["0.5"]["select_one"]["round_trips_max"] == 1
 
+    # where the client CPU goes: every op profiled, ours and the limit, shares of the whole
+    profiles = results["profile"]
+    assert set(profiles) == set(warm)
+    for variants in profiles.values():
+        assert set(variants) == {"ours", "limit"}
+        for summary in variants.values():
+            assert abs(sum(summary["shares"].values()) - 1) < 1e-6
+            assert summary["top"]
+            assert summary["profiled_us_per_invocation"] > 0
+        assert variants["ours"]["shares"]["powertools"] > 0  # ours goes through the resolver
+        assert variants["limit"]["shares"]["powertools"] == variants["limit"]["shares"]["jobprep"] == 0
+    assert "| op | ours µs @0.5 | limit µs @0.5 | ours / limit @0.5 |" in done.stdout
+
     targets = results["targets"]
-    for name in ("ours_vs_limit", "connect_per_invocation_vs_ours", "peer_vs_ours_create"):
+    for name in ("cpu_vs_limit", "ours_vs_limit", "connect_per_invocation_vs_ours", "peer_vs_ours_create"):
         assert isinstance(targets[name]["ok"], bool), targets[name]
     assert targets["cold_vs_floor"]["ok"] is None  # not run here
     assert "| target | result |" in done.stdout

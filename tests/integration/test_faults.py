@@ -87,7 +87,7 @@ def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServ
         lambda: api.patch(f"/job-infos/{jobs[1]['id']}", {"name": "during"}),
         lambda: api.delete(f"/job-infos/{jobs[2]['id']}"),
         lambda: api.post(f"/job-infos/{jobs[3]['id']}/interviews", {}),
-        lambda: api.patch(f"/interviews/{interview['id']}", {"feedback": "during"}),
+        lambda: api.patch(f"/interviews/{interview['id']}", {"duration": "00:00:07"}),
         lambda: api.get(f"/job-infos/{jobs[0]['id']}"),
         lambda: api.get("/job-infos"),
         lambda: api.get(f"/interviews/{interview['id']}"),
@@ -138,7 +138,7 @@ def test_connection_killed_halfway_through_a_mutation(
         "update_job_info": lambda: api.patch(f"/job-infos/{job['id']}", {"name": "x"}),
         "delete_job_info": lambda: api.delete(f"/job-infos/{job['id']}"),
         "create_interview": lambda: api.post(f"/job-infos/{job['id']}/interviews", {}),
-        "update_interview": lambda: api.patch(f"/interviews/{interview['id']}", {"feedback": "x"}),
+        "update_interview": lambda: api.patch(f"/interviews/{interview['id']}", {"duration": "00:00:08"}),
     }
     call = calls[mutation]
     responses: list[Any] = []

@@ -129,19 +129,12 @@ def _job_info(api: ApiClient, features: str) -> str:
 
 
 def _start(api: ApiClient, engine: Engine, features: str) -> None:
-    """An interview started as the original app starts one: created, then connected to Hume. The
-    usage row says so too (the interviews feature counts there; before it did, it counted rows)."""
+    """An interview started as the original app starts one: created, then connected to Hume (the
+    PATCH that sets its humeChatId spends the plan's unit in plan_usage)."""
     job_info_id = _job_info(api, features)
     created = api.post(f"/job-infos/{job_info_id}/interviews", {}, features=features)
     assert created.status == 201
     assert api.patch(f"/interviews/{created.json()['id']}", {"humeChatId": "chat"}, features=features).status == 200
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO plan_usage (user_id, interviews) VALUES ('alice', 1)"
-                " ON CONFLICT (user_id) DO UPDATE SET interviews = greatest(plan_usage.interviews, 1)"
-            )
-        )
 
 
 def _drain_bucket(engine: Engine) -> None:
@@ -274,7 +267,7 @@ def test_the_etag_changes_exactly_when_the_body_does(api: ApiClient, clean_db: E
 
     tags = [start, profiled, renamed, used, other_plan]
     assert len(set(tags)) == len(tags)
-    stale = api.get("/me", headers={"if-none-match": profiled})
+    stale = api.get("/me", headers={"if-none-match": profiled}, features="u:unlimited_interviews")
     assert (stale.status, stale.headers["etag"]) == (200, used)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -261,3 +262,38 @@ def test_sent_marks_ride_on_a_statement_built_once() -> None:
             ridden = prebuilt.plus(SENT_RECEIPTS)
             assert ridden is prebuilt.plus(SENT_RECEIPTS), prebuilt.name
             assert ridden is not prebuilt.statement
+
+
+def test_an_unreachable_eventbridge_is_not_waited_for_by_the_next_writes(
+    api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One write finds EventBridge unreachable; the container's next writes, for a while, do not
+    call it at all (each would wait out the same timeouts): their events go to the relay, due
+    after the first backoff, not after the inline grace. Then writes publish inline again."""
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    flaky.down = True
+    api.create_job_info(name="finds it down")
+    assert flaky.calls == [1]
+    flaky.down = False  # back already, but this container does not know yet
+    skipped = [api.create_job_info(name=f"skipped {i}") for i in range(3)]
+    assert flaky.calls == [1], "writes inside the window must not call PutEvents"
+    assert event_sink.drain() == []
+    with clean_db.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT attempts, last_error, next_attempt_at - now() < interval '6 s'"
+                " FROM outbox WHERE detail->>'id' = ANY(:ids)"
+            ),
+            {"ids": [j["id"] for j in skipped]},
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, unit_of_work.SKIPPED, True)] * 3
+
+    clock[0] += unit_of_work.SKIP_PUBLISH_AFTER_UNREACHABLE_SECONDS
+    published = api.create_job_info(name="published inline")
+    assert flaky.calls == [1, 1]
+    assert [e["detail"]["id"] for e in event_sink.drain()] == [published["id"]]
+
+    make_all_due(clean_db)
+    assert relay_pending(FOREVER).sent == 4  # the first write's event and the three skipped ones
+    assert outbox_state(clean_db) == {"sent": 5}

@@ -76,7 +76,7 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
         "create interview, Idempotency-Key": lambda: api.post(
             f"/job-infos/{jid}/interviews", {}, headers={"idempotency-key": "k2"}
         ),
-        "update interview": lambda: api.patch(f"/interviews/{iid}", {"feedback": "good"}),
+        "update interview": lambda: api.patch(f"/interviews/{iid}", {"humeChatId": "chat-rt", "feedback": "good"}),
         "create question": lambda: api.post(f"/job-infos/{jid}/questions", ask),
         "create question, Idempotency-Key": lambda: api.post(
             f"/job-infos/{jid}/questions", ask, headers={"idempotency-key": "k3"}

@@ -120,7 +120,7 @@ VALID_BODY = {
     "POST job": GOOD_JOB,
     "PATCH job": {"name": "Renamed"},
     "POST interview": {"duration": "00:01:00"},
-    "PATCH interview": {"feedback": "Good"},
+    "PATCH interview": {"duration": "00:02:00"},
     "POST question": {"text": "What is a closure?", "difficulty": "easy"},
 }
 UNSUPPORTED = {

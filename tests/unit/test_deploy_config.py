@@ -36,6 +36,7 @@ def test_each_environment_sets_every_required_parameter_and_nothing_unknown(env:
     assert deploy["confirm_changeset"] is False  # CI has no terminal; prod approval is GitHub's
     if given.get("DatabaseMode", "aurora") == "external":
         assert given.get("DatabaseUrlSecretName")
+        assert given.get("DatabaseDirectUrlSecretName")
 
 
 def test_prod_keeps_its_database() -> None:

@@ -49,6 +49,8 @@ def expected_statuses(path: str, method: str) -> set[int]:
         statuses.add(304)  # If-None-Match: a GET of one resource, or a page with a body-hash ETag
     if method == "post" and path in ("/job-infos/{jobInfoId}/interviews", "/job-infos/{jobInfoId}/questions"):
         statuses.add(403)  # the plan limit
+    if (path, method) == ("/interviews/{interviewId}", "patch"):
+        statuses.add(409)  # humeChatId set once, feedback only once it is set
     return statuses
 
 
@@ -74,6 +76,8 @@ def test_bodies_and_headers_are_declared(document: dict[str, Any]) -> None:
                 assert refs == {ref + "ErrorBody"}
             elif status in ("401", "404", "429", "503"):  # API Gateway answers these too (404: no route matches)
                 assert refs == {ref + "ErrorBody", ref + "GatewayErrorBody"}
+            elif (path, method, status) == ("/interviews/{interviewId}", "patch", "409"):
+                assert refs == {ref + "InterviewConflictBody"}  # its codes, as an enum
             elif int(status) >= 400:
                 assert refs == {ref + "ErrorBody"}
         for status in ("200", "304"):

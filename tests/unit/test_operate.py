@@ -34,15 +34,20 @@ def test_every_function_is_published_behind_an_alias_and_deployed_per_stage() ->
     assert TEMPLATE["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
 
 
+# CloudFormation invokes the migrate function unqualified (the custom resource's ServiceToken):
+# no alias, no canary, and its alarm watches the function name alone.
+ALIASED = sorted(set(functions()) - {"MigrateFunction"})
+
+
 def test_a_new_layer_publishes_new_function_versions() -> None:
     # The handlers are thin: most changes are to the layer alone. Without these two, SAM hashes only
     # the function's own code, and the alias would keep running the old layer (test_sam checks the effect).
     assert RESOURCES["SharedLayer"]["Properties"]["PublishLambdaVersion"] is True
-    for logical_id in functions():
+    for logical_id in ALIASED:
         assert RESOURCES[logical_id]["Properties"]["AutoPublishAliasAllProperties"] is True, logical_id
 
 
-@pytest.mark.parametrize("logical_id", sorted(functions()))
+@pytest.mark.parametrize("logical_id", ALIASED)
 def test_rollback_alarms_watch_the_new_version_of_their_own_function(logical_id: str) -> None:
     listed = [ref["Ref"] for ref in RESOURCES[logical_id]["Properties"]["DeploymentPreference"]["Alarms"]]
     own = [f"{short(logical_id)}ErrorsAlarm"]
@@ -67,12 +72,33 @@ def test_rollback_alarms_watch_the_new_version_of_their_own_function(logical_id:
         assert duration["Threshold"] == {"Ref": "FunctionP99DurationAlarmMs"}
 
 
+def test_the_migrate_function_deploys_all_at_once_and_its_alarm_sees_the_unqualified_function() -> None:
+    """The custom resource's ServiceToken is the function's plain ARN: invocations never go through
+    an alias, so Lambda publishes their Errors under FunctionName alone (and ExecutedVersion
+    $LATEST), never under Resource=<name>:live. An alarm with those dimensions can never fire."""
+    migrate = RESOURCES["MigrateFunction"]["Properties"]
+    assert RESOURCES["SchemaMigration"]["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+    assert migrate["AutoPublishAlias"] == ""  # overrides the Globals alias: no version, no alias
+    assert migrate["DeploymentPreference"] == {"Enabled": False}
+    assert "AutoPublishAliasAllProperties" not in migrate
+    alarm = ALARMS["MigrateErrorsAlarm"]
+    assert (alarm["MetricName"], alarm["Statistic"], alarm["Threshold"]) == ("Errors", "Sum", 0)
+    # what Lambda publishes for an unqualified invocation: the alarm's dimensions must be a subset
+    name = {"FunctionName": {"Ref": "MigrateFunction"}}
+    assert dimensions(alarm) in [name, {**name, "ExecutedVersion": "$LATEST"}]
+
+
 def test_api_alarms_use_the_http_api_dimension() -> None:
-    for name, metric in (("Api5xxAlarm", "5xx"), ("ApiLatencyAlarm", "Latency")):
-        alarm = ALARMS[name]
-        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ApiGateway", metric)
-        assert dimensions(alarm) == {"ApiId": {"Ref": "HttpApi"}}
-    assert ALARMS["ApiLatencyAlarm"]["ExtendedStatistic"] == "p99"
+    latency = ALARMS["ApiLatencyAlarm"]
+    assert (latency["Namespace"], latency["MetricName"]) == ("AWS/ApiGateway", "Latency")
+    assert dimensions(latency) == {"ApiId": {"Ref": "HttpApi"}}
+    assert latency["ExtendedStatistic"] == "p99"
+    # the 5xx rate: 5xx over Count (tests/unit/test_alarm_behaviour.py evaluates it)
+    stats = [m["MetricStat"]["Metric"] for m in ALARMS["Api5xxAlarm"]["Metrics"] if "MetricStat" in m]
+    assert sorted(m["MetricName"] for m in stats) == ["5xx", "Count"]
+    for metric in stats:
+        assert metric["Namespace"] == "AWS/ApiGateway"
+        assert dimensions(metric) == {"ApiId": {"Ref": "HttpApi"}}
 
 
 def test_throttles_alarms_sum_every_function() -> None:

@@ -170,7 +170,7 @@ def _database_functions() -> list[str]:
         logical_id
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
-        and {"Ref": "DatabaseAccessPolicy"} in resource["Properties"].get("Policies", [])
+        and '{"Ref": "DatabaseAccessPolicy"}' in json.dumps(resource["Properties"].get("Policies", []))
     ]
 
 
@@ -220,8 +220,11 @@ def test_function_environment_is_valid_in_both_database_modes(mode: str) -> None
     values = {**defaults, "DatabaseMode": mode, "DatabaseProxy.Endpoint": "job-prep-dev.proxy-abc.rds.amazonaws.com"}
     if mode == "external":
         values["DatabaseUrlSecretName"] = "jobprep/dev/database-url"
+        values["DatabaseDirectUrlSecretName"] = "jobprep/dev/database-direct-url"
     env = _resolve(template["Globals"]["Function"]["Environment"]["Variables"], mode, values)
     settings = Settings.model_validate(env)
+    for spec in functions().values():  # with each function's own variables merged in, as SAM does
+        Settings.model_validate(_resolve(spec.environment, mode, values))
     if mode == "aurora":
         assert (settings.db_host, settings.db_iam_auth, settings.database_url_secret) == (
             "job-prep-dev.proxy-abc.rds.amazonaws.com",
@@ -294,18 +297,13 @@ def test_security_groups_chain_functions_to_proxy_to_cluster() -> None:
     assert ingress == {
         ("ProxySecurityGroup", "FunctionSecurityGroup", 5432),
         ("DatabaseSecurityGroup", "ProxySecurityGroup", 5432),
+        ("EndpointSecurityGroup", "ProxySecurityGroup", 443),
     }
     endpoint_in = resources["EndpointSecurityGroup"]["Properties"]["SecurityGroupIngress"]
     assert [(r["SourceSecurityGroupId"]["Ref"], r["FromPort"]) for r in endpoint_in] == [("FunctionSecurityGroup", 443)]
     for group in ("ProxySecurityGroup", "DatabaseSecurityGroup", "EndpointSecurityGroup"):
         # an explicit placeholder replaces the default allow-all egress
         assert resources[group]["Properties"]["SecurityGroupEgress"][0]["CidrIp"] == "127.0.0.1/32"
-    endpoints = {
-        r["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[1]: r["Properties"]["VpcEndpointType"]
-        for r in resources.values()
-        if r["Type"] == "AWS::EC2::VPCEndpoint"
-    }
-    assert endpoints == {"events": "Interface", "sqs": "Interface", "s3": "Gateway"}
 
 
 def test_rules_reject_an_incomplete_database_configuration() -> None:
@@ -313,8 +311,16 @@ def test_rules_reject_an_incomplete_database_configuration() -> None:
     external = rules["ExternalDatabaseNeedsItsUrlSecret"]
     assert external["RuleCondition"] == {"Fn::Equals": [{"Ref": "DatabaseMode"}, "external"]}
     assert external["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]}]}
+    direct = rules["ExternalDatabaseNeedsItsDirectUrlSecret"]
+    assert direct["RuleCondition"] == external["RuleCondition"]
+    assert direct["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "DatabaseDirectUrlSecretName"}, ""]}]
+    }
     aurora = rules["AuroraDatabaseTakesNoUrlSecret"]
-    assert aurora["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]}
+    assert [a["Assert"] for a in aurora["Assertions"]] == [
+        {"Fn::Equals": [{"Ref": "DatabaseUrlSecretName"}, ""]},
+        {"Fn::Equals": [{"Ref": "DatabaseDirectUrlSecretName"}, ""]},
+    ]
     assert "JwtAudienceIsSet" in rules
 
 
@@ -396,3 +402,224 @@ def test_cors_is_read_from_the_http_api_with_parameter_defaults() -> None:
     assert list(cors.expose_headers) == config["ExposeHeaders"]
     assert cors.max_age == config["MaxAge"]
     assert "if-none-match" in cors.allow_headers  # GETs answer it with 304
+
+
+# --- aurora mode: every AWS call has a network path (issue 17) --------------------------------
+
+# The AWS service each IAM action prefix is reached through, and the actions that make no network
+# call (an IAM database token is signed locally).
+LOCAL_ACTIONS = {"rds-db:connect"}
+# SAM policy templates the functions use -> the services their calls go to.
+POLICY_TEMPLATE_SERVICES = {
+    "EventBridgePutEventsPolicy": "events",
+    "SQSSendMessagePolicy": "sqs",
+    "AWSSecretsManagerGetSecretValuePolicy": "secretsmanager",
+}
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for statement in document["Statement"]:
+        if "Fn::If" in statement:  # both branches may apply, in one mode each
+            found += [s for s in statement["Fn::If"][1:] if "Ref" not in s]
+        else:
+            found.append(statement)
+    return found
+
+
+def _services(actions: Any) -> set[str]:
+    listed = [actions] if isinstance(actions, str) else actions
+    return {a.split(":", 1)[0] for a in listed if a not in LOCAL_ACTIONS}
+
+
+def _egress(resources: dict[str, Any], group: str) -> list[dict[str, Any]]:
+    inline = resources[group]["Properties"].get("SecurityGroupEgress", [])
+    separate = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SecurityGroupEgress" and r["Properties"]["GroupId"] == {"Ref": group}
+    ]
+    return [*inline, *separate]
+
+
+def _ingress(resources: dict[str, Any], group: str) -> list[dict[str, Any]]:
+    inline = resources[group]["Properties"].get("SecurityGroupIngress", [])
+    separate = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress" and r["Properties"]["GroupId"] == {"Ref": group}
+    ]
+    return [*inline, *separate]
+
+
+def _covers_443(rule: dict[str, Any]) -> bool:
+    return rule["IpProtocol"] in ("tcp", "-1") and rule.get("FromPort", 0) <= 443 <= rule.get("ToPort", 65535)
+
+
+def _reaches(resources: dict[str, Any], group: str, service: str) -> bool:
+    """Whether a client in `group` can open HTTPS to `service` in the VPC: there is no NAT or
+    internet gateway, so only through an interface endpoint whose group lets it in (or, for S3,
+    the gateway endpoint on the route table)."""
+    for endpoint in resources.values():
+        if endpoint["Type"] != "AWS::EC2::VPCEndpoint":
+            continue
+        props = endpoint["Properties"]
+        if props["ServiceName"]["Fn::Sub"].rsplit(".", 1)[1] != service:
+            continue
+        if props["VpcEndpointType"] == "Gateway":
+            return True
+        for endpoint_group in (ref["Ref"] for ref in props["SecurityGroupIds"]):
+            out = any(
+                _covers_443(r)
+                and (r.get("CidrIp") == "0.0.0.0/0" or r.get("DestinationSecurityGroupId") == {"Ref": endpoint_group})
+                for r in _egress(resources, group)
+            )
+            into = any(
+                _covers_443(r) and r.get("SourceSecurityGroupId") == {"Ref": group}
+                for r in _ingress(resources, endpoint_group)
+            )
+            if out and into:
+                return True
+    return False
+
+
+def _callers_in_the_vpc(template: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
+    """Who calls AWS from inside the VPC in aurora mode: logical id -> (security group, services)."""
+    resources = template["Resources"]
+    database_policy = {
+        s
+        for statement in _statements(resources["DatabaseAccessPolicy"]["Properties"]["PolicyDocument"])
+        for s in _services(statement["Action"])
+        if statement["Action"] != "secretsmanager:GetSecretValue"  # the external branch
+    }
+    callers: dict[str, tuple[str, set[str]]] = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            services = set(database_policy)
+            for policy in resource["Properties"].get("Policies", []):
+                # managed policies (a Ref, or one per mode): the database policy, counted above
+                if isinstance(policy, dict) and not {"Ref", "Fn::If"} & set(policy):
+                    services |= {POLICY_TEMPLATE_SERVICES[name] for name in policy}
+            callers[logical_id] = ("FunctionSecurityGroup", services)
+    proxy = resources["DatabaseProxy"]["Properties"]
+    [proxy_group] = [ref["Ref"] for ref in proxy["VpcSecurityGroupIds"]]
+    proxy_role = resources[proxy["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
+    proxy_services = {
+        s for p in proxy_role["Policies"] for st in _statements(p["PolicyDocument"]) for s in _services(st["Action"])
+    }
+    callers["DatabaseProxy"] = (proxy_group, proxy_services)
+    return callers
+
+
+def test_every_aws_call_made_inside_the_vpc_has_a_path_to_its_service() -> None:
+    """aurora: no NAT, so each service a function (or the RDS Proxy) calls needs an endpoint its
+    security group can reach on 443. The Clerk webhook and the proxy both read Secrets Manager."""
+    template = load_template()
+    callers = _callers_in_the_vpc(template)
+    assert "secretsmanager" in callers["ClerkWebhookFunction"][1]
+    assert callers["DatabaseProxy"][1] == {"secretsmanager"}
+    unreachable = {
+        (caller, service)
+        for caller, (group, services) in callers.items()
+        for service in services
+        if not _reaches(template["Resources"], group, service)
+    }
+    assert unreachable == set()
+
+
+@pytest.mark.parametrize("planted", ["SecretsManagerEndpoint", "ProxyToEndpointsEgress", "EndpointsFromProxyIngress"])
+def test_the_path_check_catches_a_removed_endpoint_or_rule(planted: str) -> None:
+    template = load_template()
+    del template["Resources"][planted]
+    callers = _callers_in_the_vpc(template)
+    group, _ = callers["DatabaseProxy"]
+    assert not _reaches(template["Resources"], group, "secretsmanager")
+
+
+def test_the_proxy_target_group_waits_for_the_path_to_its_secret() -> None:
+    depends = load_template()["Resources"]["DatabaseProxyTargetGroup"]["DependsOn"]
+    assert {"SecretsManagerEndpoint", "ProxyToEndpointsEgress", "EndpointsFromProxyIngress"} <= set(depends)
+
+
+# --- deploy order: nothing invokes a function before its log group exists (issue 17) ---------
+
+
+def _log_group_of(resources: dict[str, Any], function: str) -> str:
+    [group] = [
+        logical_id
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::Logs::LogGroup"
+        and r["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
+    ]
+    return group
+
+
+def test_every_custom_resource_waits_for_the_log_group_of_the_function_it_invokes() -> None:
+    """CloudFormation invokes a custom resource's function as soon as the function exists; if its
+    log group is still being created, Lambda creates it first and the stack's LogGroup fails."""
+    resources = load_template()["Resources"]
+    custom = {
+        k: r
+        for k, r in resources.items()
+        if r["Type"].startswith("Custom::") or r["Type"] == "AWS::CloudFormation::CustomResource"
+    }
+    assert custom
+    for logical_id, resource in custom.items():
+        function = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+        depends = resource.get("DependsOn", [])
+        depends = [depends] if isinstance(depends, str) else depends
+        assert _log_group_of(resources, function) in depends, logical_id
+        # nothing else to wait for: CloudFormation calls the unqualified function (no alias to
+        # publish first) with the deployer's own rights (no resource policy)
+        assert resources[function]["Properties"]["AutoPublishAlias"] == "", function
+
+
+# --- external mode: the migrations use the direct URL; resuming databases (issue 17) ---------
+
+
+def _function_env(logical_id: str, mode: str) -> dict[str, Any]:
+    template = load_template()
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values |= {"DatabaseMode": mode, "DatabaseUrlSecretName": "db-pooled", "DatabaseDirectUrlSecretName": "db-direct"}
+    resolved: dict[str, Any] = _resolve(functions()[logical_id].environment, mode, values)
+    return resolved
+
+
+def test_in_external_mode_only_the_migrate_function_reads_the_direct_url() -> None:
+    resources = load_template()["Resources"]
+    for logical_id in functions():
+        secret = _function_env(logical_id, "external")["DATABASE_URL_SECRET"]
+        assert secret == ("db-direct" if logical_id == "MigrateFunction" else "db-pooled"), logical_id
+        assert _function_env(logical_id, "aurora")["DATABASE_URL_SECRET"] == ""
+    # and its role reads that secret alone (the shared policy grants the pooled one)
+    assert resources["MigrateFunction"]["Properties"]["Policies"] == [
+        {"Fn::If": ["IsAurora", {"Ref": "DatabaseAccessPolicy"}, {"Ref": "MigrationDatabaseAccessPolicy"}]}
+    ]
+    direct = resources["MigrationDatabaseAccessPolicy"]
+    assert direct["Condition"] == "IsExternal"
+    [statement] = direct["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "secretsmanager:GetSecretValue"
+    assert statement["Resource"]["Fn::Sub"].endswith(":secret:${DatabaseDirectUrlSecretName}-??????")
+
+
+@pytest.mark.parametrize("mode", ["aurora", "external"])
+def test_connect_timeouts_fit_a_resume_where_waiting_is_right_and_the_lambda_timeout_everywhere(mode: str) -> None:
+    """The migration and the relay wait out a resuming database (up to ~15 s): 30 s and one more
+    attempt, inside their Lambda timeout. The API does not wait: it answers 503 + Retry-After
+    well before its Lambda timeout would turn the request into API Gateway's bare 500."""
+    from jobprep.config import Settings
+    from jobprep.db.engine import CONNECT_RETRY_PAUSE_SECONDS
+
+    for logical_id, spec in functions().items():
+        settings = Settings.model_validate(_function_env(logical_id, mode))
+        attempts = settings.db_connect_retries + 1
+        worst = attempts * settings.db_connect_timeout + settings.db_connect_retries * CONNECT_RETRY_PAUSE_SECONDS
+        if logical_id in ("MigrateFunction", "RelayOutboxFunction"):
+            assert settings.db_connect_timeout >= 30, logical_id
+            assert settings.db_connect_retries >= 1, logical_id
+            assert worst + 10 <= spec.timeout, logical_id  # and time left for the work itself
+        else:
+            assert worst <= spec.timeout / 2, logical_id
+    relay = functions()["RelayOutboxFunction"]
+    visibility = load_template()["Resources"]["RelayWakeupQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * relay.timeout  # Lambda's advice for SQS triggers

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -18,7 +18,9 @@ from jobprep.errors import (
     DatabaseUnavailable,
     DomainError,
     EmailInUse,
+    HumeChatIdWriteOnce,
     IdempotencyKeyReused,
+    InterviewNotCompleted,
     InvalidInput,
     NotFound,
     PlanLimitReached,
@@ -50,6 +52,15 @@ class ValidationErrorBody(ErrorBody):
     detail: list[ErrorDetail]
 
 
+class InterviewConflictBody(ErrorBody):
+    """409 of PATCH /interviews/{interviewId}: the interview's state refuses the change."""
+
+    code: Literal["HUME_CHAT_ID_WRITE_ONCE", "INTERVIEW_NOT_COMPLETED"] = Field(
+        description="HUME_CHAT_ID_WRITE_ONCE: humeChatId is already set and would be cleared or changed;"
+        " INTERVIEW_NOT_COMPLETED: feedback on an interview without a humeChatId"
+    )
+
+
 class GatewayErrorBody(ApiOutput):
     """What API Gateway itself answers before any function runs (JWT authorizer, no matching route, throttling)."""
 
@@ -61,6 +72,8 @@ STATUS: dict[type[DomainError], HTTPStatus] = {
     NotFound: HTTPStatus.NOT_FOUND,
     PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
     EmailInUse: HTTPStatus.CONFLICT,
+    HumeChatIdWriteOnce: HTTPStatus.CONFLICT,
+    InterviewNotCompleted: HTTPStatus.CONFLICT,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     PlanLimitReached: HTTPStatus.FORBIDDEN,

@@ -28,7 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from jobprep.config import Settings, get_settings
 from jobprep.db.credentials import database_url, password_provider
 from jobprep.errors import DatabaseUnavailable
-from jobprep.observability import metrics
+from jobprep.observability import logger, metrics
 
 APPLICATION_NAME = "job-prep-functions"
 
@@ -65,6 +65,28 @@ def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any
         raise sa_exc.DisconnectionError() from exc
 
 
+# Pause before another connection attempt: a proxy or pooler that refused or dropped the first
+# one while its database resumes is usually ready a moment later.
+CONNECT_RETRY_PAUSE_SECONDS = 1.0
+
+
+def _connect_with_retries(retries: int) -> Any:
+    """A ``do_connect`` listener: up to `retries` attempts of its own, then the last one is
+    SQLAlchemy's (returning None), whose error surfaces as usual. Runs after the credentials
+    listener, so every attempt carries them."""
+
+    def connect(dialect: Any, _conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        for attempt in range(1, retries + 1):
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except psycopg.OperationalError as exc:
+                logger.warning("database connect failed, retrying", extra={"attempt": attempt, "error": str(exc)})
+                time.sleep(CONNECT_RETRY_PAUSE_SECONDS)
+        return None
+
+    return connect
+
+
 def build_engine(settings: Settings, *, pool_size: int = 1) -> Engine:
     built = create_engine(
         database_url(settings),
@@ -82,6 +104,8 @@ def build_engine(settings: Settings, *, pool_size: int = 1) -> Engine:
     event.listen(built, "checkout", _on_checkout)
     if settings.database_url is None:
         event.listen(built, "do_connect", password_provider(settings))
+    if settings.db_connect_retries:
+        event.listen(built, "do_connect", _connect_with_retries(settings.db_connect_retries))
     return built
 
 

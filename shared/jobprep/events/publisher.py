@@ -24,6 +24,7 @@ PUT_EVENTS_MAX_ENTRIES = 10  # EventBridge PutEvents limit per call
 class PublishResult:
     sent: list[UUID] = field(default_factory=list)
     failed: dict[UUID, str] = field(default_factory=dict)
+    unreachable: bool = False  # a PutEvents call itself failed (no answer), not just some entries
 
 
 @cache
@@ -33,9 +34,12 @@ def events_client() -> EventBridgeClient:
     from botocore.config import Config
 
     # The endpoint comes from AWS_ENDPOINT_URL_EVENTBRIDGE when set (the local dev server's moto).
+    # Short timeouts and one retry (a stale pooled connection): a write publishes inside its
+    # request, and an endpoint that does not answer must cost it seconds, not the function's
+    # 10 s timeout; the outbox keeps the event for the relay (tests/e2e/test_eventbridge_outage.py).
     return boto3.client(
         "events",
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5),
+        config=Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=2),
     )
 
 
@@ -60,6 +64,7 @@ def put_events(events: Sequence[InvalidationEvent]) -> PublishResult:
             response = events_client().put_events(Entries=[_entry(e, bus_name) for e in chunk])
         except Exception as exc:  # any transport/service error leaves the whole chunk pending
             logger.warning("PutEvents failed", exc_info=True)
+            result.unreachable = True
             result.failed.update({e.event_id: f"{type(exc).__name__}: {exc}"[:1000] for e in chunk})
             continue
         entries = response.get("Entries", [])

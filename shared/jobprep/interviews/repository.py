@@ -14,24 +14,32 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    and_,
     case,
     exists,
-    false,
-    func,
+    or_,
     select,
     true,
 )
 
-from jobprep import binds, cache_tags, conditional, create_once, keyset, rate_limit
-from jobprep.binds import INTERVIEW_ID, JOB_INFO_ID, ONE_INTERVIEW, OWNER, UNLIMITED, value_of
+from jobprep import binds, cache_tags, conditional, create_once, keyset, plan_usage, rate_limit
+from jobprep.binds import (
+    INTERVIEW_ID,
+    JOB_INFO_ID,
+    OWNER,
+    PLAN_LIMIT,
+    new_value_of,
+    set_flag,
+    value_of,
+)
 from jobprep.db import reads
-from jobprep.errors import NotFound, PlanLimitReached, RateLimited
+from jobprep.errors import HumeChatIdWriteOnce, InterviewNotCompleted, NotFound, PlanLimitReached, RateLimited
 from jobprep.events import outbox
 from jobprep.interviews.schemas import InterviewCreate, InterviewUpdate
 from jobprep.interviews.tables import interviews
 from jobprep.job_infos.tables import job_infos
 from jobprep.keyset import Position
-from jobprep.prebuilt import Prebuilt, constant, cte
+from jobprep.prebuilt import Prebuilt, cte
 from jobprep.records import Record
 
 SOURCE = "job-prep.interviews"
@@ -79,25 +87,35 @@ _GET = Prebuilt(
 )
 
 
-def _page() -> Select[Any]:
+def _page(completed: bool) -> Select[Any]:
     job_info = cte(_OWNED_JOB_INFO, "job_info", "the job info, if it is the caller's (none: 404, not an empty page)")
-    items = keyset.newest_first(
-        _ROW.where(interviews.c.job_info_id == job_info.c.id), interviews.c.created_at, interviews.c.id
-    ).lateral("items")
+    rows = _ROW.where(interviews.c.job_info_id == job_info.c.id)
+    if completed:  # a constant condition: the partial index of completed interviews serves it
+        rows = rows.where(interviews.c.hume_chat_id.is_not(None))
+    items = keyset.newest_first(rows, interviews.c.updated_at, interviews.c.id).lateral("items")
     return (
         select(job_info.c.id.label("job_info"), *items.c)
         .select_from(job_info.outerjoin(items, true()))
-        .order_by(items.c.created_at.desc(), items.c.id.desc())
+        .order_by(items.c.updated_at.desc(), items.c.id.desc())
     )
 
 
-_PAGE = Prebuilt(
-    "list_interviews",
-    "read",
-    "GET /job-infos/{jobInfoId}/interviews: a page of the job info's interviews, newest first; the job"
-    " info's row, left-joined to the page, tells 404 from an empty page.",
-    _page(),
-)
+_PAGES = {
+    False: Prebuilt(
+        "list_interviews",
+        "read",
+        "GET /job-infos/{jobInfoId}/interviews: a page of the job info's interviews, most recently updated"
+        " first (then id); the job info's row, left-joined to the page, tells 404 from an empty page.",
+        _page(completed=False),
+    ),
+    True: Prebuilt(
+        "list_completed_interviews",
+        "read",
+        "GET /job-infos/{jobInfoId}/interviews?completed=true: as list_interviews, only the interviews that"
+        " have a humeChatId.",
+        _page(completed=True),
+    ),
+}
 
 
 def get(user_id: str, interview_id: UUID) -> InterviewRecord:
@@ -109,54 +127,50 @@ def get(user_id: str, interview_id: UUID) -> InterviewRecord:
 
 
 def page(
-    user_id: str, job_info_id: UUID, limit: int, after: Position | None
+    user_id: str, job_info_id: UUID, limit: int, after: Position | None, *, completed: bool = False
 ) -> tuple[Sequence[InterviewRecord], Position | None]:
-    """A page of the job info's interviews. Raises NotFound when the job info is not the
-    caller's: an empty page must not hide that."""
-    rows = reads.fetch(_PAGE, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id, **keyset.params(limit, after)})
+    """A page of the job info's interviews (`completed`: only those with a humeChatId). Raises
+    NotFound when the job info is not the caller's: an empty page must not hide that."""
+    params = {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id, **keyset.params(limit, after)}
+    rows = reads.fetch(_PAGES[completed], params)
     if not rows:
         raise NotFound()
     records = [InterviewRecord.of(r) for r in rows if r.id is not None]
-    return keyset.split_page(records, limit, lambda r: Position(r.created_at, r.id))
-
-
-def _plan_allows() -> Any:
-    """The original canCreateInterview: unlimited, or one interview that reached Hume."""
-    completed = (
-        select(func.count().label("completed"))
-        .select_from(_owner_join)
-        .where(job_infos.c.user_id == OWNER, interviews.c.hume_chat_id.is_not(None))
-        .scalar_subquery()
-    )
-    return case(
-        (UNLIMITED, true()),
-        (ONE_INTERVIEW, completed < constant(1)),
-        else_=false(),
-    )
+    return keyset.split_page(records, limit, lambda r: Position(r.updated_at, r.id))
 
 
 FIELDS = tuple(InterviewCreate.model_fields)  # what a create sets
+_INTERVIEWS_USED = plan_usage.plan_usage.c.interviews
+_STARTED = value_of(interviews.c.hume_chat_id).is_not(None)  # created with its humeChatId: started
 
 
 def _creation(first_time: ColumnElement[bool]) -> create_once.Creation:
-    """Ownership, plan, rate-limit token, then the insert: each step runs only when the one
-    before it let the request through (and, with an Idempotency-Key, only the first time)."""
+    """Ownership, plan, rate-limit token, the plan's unit when the interview starts right away
+    (a humeChatId), then the insert: each step runs only when the one before it let the request
+    through (and, with an Idempotency-Key, only the first time)."""
     owner = cte(
         _OWNED_JOB_INFO.where(first_time),
         "owner",
         "the job info, if it is the caller's (and no earlier request used the Idempotency-Key)",
     )
-    plan = cte(select(_plan_allows().label("allowed")), "plan", "whether the caller's plan allows one more interview")
+    plan = cte(
+        select(plan_usage.allows(_INTERVIEWS_USED).label("allowed")),
+        "plan",
+        "whether the caller's plan allows one more interview",
+    )
     token = rate_limit.take(select(owner.c.id).where(select(plan.c.allowed).scalar_subquery()))
+    # Re-checked on the usage row as a concurrent create left it: only one can take the last unit.
+    spent = plan_usage.spend(select(token.c.tokens).where(_STARTED), _INTERVIEWS_USED)
     insert = interviews.insert().from_select(
         ["job_info_id", *FIELDS],
-        select(owner.c.id.label("job_info_id"), *(value_of(interviews.c[n]).label(n) for n in FIELDS)).select_from(
-            owner.join(token, true())
-        ),
+        select(owner.c.id.label("job_info_id"), *(value_of(interviews.c[n]).label(n) for n in FIELDS))
+        .select_from(owner.join(token, true()))
+        .where(or_(~_STARTED, exists(select(spent.c.interviews)))),
     )
     checks = [
         exists(select(owner.c.id)).label("owned"),
         select(plan.c.allowed).scalar_subquery().label("allowed"),
+        exists(select(token.c.tokens)).label("took_token"),
         rate_limit.retry_after().label("retry_after"),
     ]
     return create_once.Creation(insert, checks)
@@ -169,6 +183,8 @@ def _refuse(row: Row[Any]) -> None:
     if not row.allowed:
         raise PlanLimitReached()
     if row.id is None:
+        if row.took_token:
+            raise PlanLimitReached()  # a concurrent create spent the plan's last interview first
         raise RateLimited(row.retry_after)
 
 
@@ -188,19 +204,18 @@ def create(
     job_info_id: UUID,
     values: Mapping[str, Any],
     *,
-    unlimited: bool,
-    one_interview: bool,
+    plan_limit: int | None,
     limit: Mapping[str, Any],
     idempotency_key: str | None,
 ) -> tuple[InterviewRecord, bool]:
     """The new interview (with its event), or the first one created with this Idempotency-Key,
-    and whether it is that replay. The plan allows `unlimited` interviews or `one_interview`
-    that reached Hume; `limit` is rate_limit.params. Raises NotFound, PlanLimitReached or
-    RateLimited; a request turned away spends no token."""
+    and whether it is that replay. The plan allows `plan_limit` started interviews (None:
+    unlimited), counted in plan_usage; one created with a humeChatId spends its unit here.
+    `limit` is rate_limit.params. Raises NotFound, PlanLimitReached or RateLimited; a request
+    turned away spends no token (except the loser of a race for the plan's last interview)."""
     params = {
         **limit,
-        UNLIMITED.key: unlimited,
-        ONE_INTERVIEW.key: one_interview,
+        PLAN_LIMIT.key: plan_limit,
         OWNER.key: user_id,
         JOB_INFO_ID.key: job_info_id,
         **binds.values(interviews, values),
@@ -209,20 +224,49 @@ def create(
 
 
 SETTABLE = tuple(InterviewUpdate.model_fields)  # what a PATCH may name
+_HUME, _FEEDBACK = interviews.c.hume_chat_id, interviews.c.feedback
+
+
+def _rewrites_hume_chat_id(row: Any) -> ColumnElement[bool]:
+    """Clearing or changing a humeChatId once set: what the plan counted would be undone."""
+    return and_(set_flag(_HUME), row.hume_chat_id.is_not(None), row.hume_chat_id.is_distinct_from(new_value_of(_HUME)))
+
+
+def _feedback_before_completion(row: Any) -> ColumnElement[bool]:
+    """Feedback written on an interview that has no humeChatId, nor gets one in the same PATCH."""
+    hume_after = case((set_flag(_HUME), new_value_of(_HUME)), else_=row.hume_chat_id)
+    return and_(set_flag(_FEEDBACK), new_value_of(_FEEDBACK).is_not(None), hume_after.is_(None))
+
+
+def _started(current: CTE, updated: CTE) -> CTE:
+    """The interview's first humeChatId spends a unit of the plan, in the statement that sets it.
+    `current` holds the row locked (FOR UPDATE), so "first" is certain under concurrent PATCHes."""
+    first = select(updated.c.id).select_from(updated.join(current, true()))
+    first = first.where(current.c.hume_chat_id.is_(None), updated.c.hume_chat_id.is_not(None))
+    return plan_usage.count(first, _INTERVIEWS_USED)
+
+
 _update = conditional.update(
     "update_interview",
-    "PATCH /interviews/{interviewId}: the fields named, If-Match, InterviewUpdated when a value changed.",
+    "PATCH /interviews/{interviewId}: the fields named, If-Match, humeChatId set once (its first one spends"
+    " a unit of the plan), no feedback before it is set, InterviewUpdated when a value changed.",
     interviews,
-    _THE_CALLERS,
+    _THE_CALLERS.with_for_update(of=interviews),
     SETTABLE,
     lambda updated: _event(updated, "InterviewUpdated"),
+    refusals=[
+        conditional.Refusal(HumeChatIdWriteOnce, _rewrites_hume_chat_id),
+        conditional.Refusal(InterviewNotCompleted, _feedback_before_completion),
+    ],
+    also=_started,
 )
 
 
 def update(
     user_id: str, interview_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
 ) -> tuple[InterviewRecord, bool]:
-    """The row after the update and whether anything changed. Raises NotFound/PreconditionFailed."""
+    """The row after the update and whether anything changed. Raises NotFound, PreconditionFailed,
+    HumeChatIdWriteOnce or InterviewNotCompleted."""
     params = {OWNER.key: user_id, INTERVIEW_ID.key: interview_id, **binds.changes(interviews, SETTABLE, changes)}
     row = _update.write(params, if_match)
     return InterviewRecord.of(row), bool(row.written)

@@ -13,8 +13,6 @@ from jobprep.keyset import Position
 from jobprep.versioned import Created, Updated, Versioned
 
 RATE_LIMIT_BUCKET = rate_limit.INTERVIEWS_BUCKET
-UNLIMITED_FEATURE = plan_usage.INTERVIEWS.unlimited
-ONE_INTERVIEW_FEATURE = plan_usage.INTERVIEWS.limited
 
 
 def create_interview(
@@ -24,15 +22,14 @@ def create_interview(
     data: InterviewCreate,
     idempotency_key: str | None = None,
 ) -> Created[InterviewOut]:
-    """404 (job info not the caller's), 403 plan limit, 429 rate limit, in that order; a request
-    turned away spends no token."""
+    """404 (job info not the caller's), 403 plan limit (interviews started, in plan_usage), 429
+    rate limit, in that order; a request turned away spends no token."""
     settings = get_settings()
     record, replayed = repo.create(
         user_id,
         job_info_id,
         data.model_dump(),
-        unlimited=UNLIMITED_FEATURE in features,
-        one_interview=ONE_INTERVIEW_FEATURE in features,
+        plan_limit=plan_usage.INTERVIEWS.limit_for(features),
         limit=rate_limit.params(
             user_id,
             RATE_LIMIT_BUCKET,
@@ -50,9 +47,10 @@ def get_interview(user_id: str, interview_id: UUID) -> Versioned[InterviewOut]:
 
 
 def list_interviews(
-    user_id: str, job_info_id: UUID, limit: int, after: Position | None
+    user_id: str, job_info_id: UUID, limit: int, after: Position | None, *, completed: bool = False
 ) -> tuple[Sequence[InterviewOut], Position | None]:
-    records, next_page = repo.page(user_id, job_info_id, limit, after)
+    """Most recently updated first; `completed`: only the interviews that reached Hume."""
+    records, next_page = repo.page(user_id, job_info_id, limit, after, completed=completed)
     return [InterviewOut.model_validate(r) for r in records], next_page
 
 

@@ -45,8 +45,8 @@ _GET = Prebuilt("get_job_info", "read", "GET /job-infos/{jobInfoId}: the caller'
 _PAGE = Prebuilt(
     "list_job_infos",
     "read",
-    "GET /job-infos: a page of the caller's job infos, newest first.",
-    keyset.newest_first(_ROW.where(job_infos.c.user_id == OWNER), job_infos.c.created_at, job_infos.c.id),
+    "GET /job-infos: a page of the caller's job infos, most recently updated first (then id).",
+    keyset.newest_first(_ROW.where(job_infos.c.user_id == OWNER), job_infos.c.updated_at, job_infos.c.id),
 )
 
 
@@ -71,7 +71,7 @@ def get(user_id: str, job_info_id: UUID) -> JobInfoRecord:
 
 def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[JobInfoRecord], Position | None]:
     rows = reads.fetch(_PAGE, {OWNER.key: user_id, **keyset.params(limit, after)})
-    return keyset.split_page([JobInfoRecord.of(r) for r in rows], limit, lambda r: Position(r.created_at, r.id))
+    return keyset.split_page([JobInfoRecord.of(r) for r in rows], limit, lambda r: Position(r.updated_at, r.id))
 
 
 FIELDS = tuple(JobInfoCreate.model_fields)  # what a create sets

@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's job infos */
+        /** List the caller's job infos, most recently updated first */
         get: operations["list__job_infos_get"];
         put?: never;
         /** Create a job info */
@@ -48,7 +48,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the interviews of one of the caller's job infos */
+        /** List the interviews of one of the caller's job infos, most recently updated first */
         get: operations["list__job_infos__jobInfoId__interviews_get"];
         put?: never;
         /** Start an interview for one of the caller's job infos */
@@ -195,6 +195,28 @@ export interface components {
             /**
              * Message
              * @example Unauthorized
+             */
+            message: string;
+        };
+        /**
+         * InterviewConflictBody
+         * @description 409 of PATCH /interviews/{interviewId}: the interview's state refuses the change.
+         */
+        InterviewConflictBody: {
+            /**
+             * Statuscode
+             * @description The HTTP status, repeated
+             */
+            statusCode: number;
+            /**
+             * Code
+             * @description HUME_CHAT_ID_WRITE_ONCE: humeChatId is already set and would be cleared or changed; INTERVIEW_NOT_COMPLETED: feedback on an interview without a humeChatId
+             * @enum {string}
+             */
+            code: "HUME_CHAT_ID_WRITE_ONCE" | "INTERVIEW_NOT_COMPLETED";
+            /**
+             * Message
+             * @description Human-readable explanation
              */
             message: string;
         };
@@ -924,6 +946,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                /** @description true: only the interviews that took place (those with a humeChatId) */
+                completed?: boolean;
             };
             header?: never;
             path: {
@@ -1240,6 +1264,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Conflict: humeChatId is already set and would be cleared or changed (HUME_CHAT_ID_WRITE_ONCE), or feedback on an interview without a humeChatId (INTERVIEW_NOT_COMPLETED); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterviewConflictBody"];
                 };
             };
             /** @description Precondition Failed: If-Match does not match the current ETag (PRECONDITION_FAILED) */
