@@ -40,6 +40,11 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[key] = value
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EVENTBRIDGE"):
         os.environ.pop(key, None)
+    # Before any botocore session exists: every session then carries the hook that judges a
+    # function's AWS calls (jobprep_local.aws_model; tests/integration/conftest.py turns it on).
+    from jobprep_local import aws_model
+
+    aws_model.install(None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

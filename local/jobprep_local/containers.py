@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from jobprep_local import aws_model
 from jobprep_local.apigw import LocalLambdaContext
 from jobprep_local.template import FunctionSpec, functions, load_module
 
@@ -69,13 +70,16 @@ def _init_container(logical_id: str, parent_pid: int, emf_log: str | None) -> No
     if emf_log is not None:
         sys.stdout = EmfRouter(sys.stdout, open(emf_log, "a", buffering=1))  # noqa: SIM115 - the process's lifetime
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="parent-watch", daemon=True).start()
+    os.environ[aws_model.FUNCTION_ENV] = logical_id  # INIT's AWS calls are the function's too
+    aws_model.install_from_environment()  # the gateway's --database-mode: judge every AWS call
     load_module(functions()[logical_id])  # Lambda's INIT: module scope (engine, clients) runs once
 
 
 def _invoke_in_container(logical_id: str, event: dict[str, Any]) -> Any:
     spec = functions()[logical_id]
     handler = getattr(load_module(spec), spec.handler_name)
-    return handler(event, LocalLambdaContext(spec.logical_id, timeout_seconds=spec.timeout))
+    with aws_model.acting_as(logical_id):
+        return handler(event, LocalLambdaContext(spec.logical_id, timeout_seconds=spec.timeout))
 
 
 # -- in the gateway -------------------------------------------------------------------------------

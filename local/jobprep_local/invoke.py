@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobprep_local.apigw import LocalLambdaContext, http_api_event, scheduled_event
+from jobprep_local.aws_model import acting_as
 from jobprep_local.template import FunctionSpec, Route, functions, load_module
 
 
@@ -55,7 +56,8 @@ class LocalApi:
         if self._invoker is not None:
             return self._invoker(spec, event)
         handler = getattr(load_module(spec), spec.handler_name)
-        return handler(event, LocalLambdaContext(spec.logical_id, timeout_seconds=spec.timeout))
+        with acting_as(spec.logical_id):  # its AWS calls are judged as its role's (aws_model)
+            return handler(event, LocalLambdaContext(spec.logical_id, timeout_seconds=spec.timeout))
 
     def invoke(
         self,

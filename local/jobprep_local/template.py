@@ -166,8 +166,17 @@ def load_module(spec: FunctionSpec) -> ModuleType:
 
 
 def load_handler(logical_id: str) -> Any:
+    """The function's handler; its AWS calls are judged as its role's (jobprep_local.aws_model)."""
+    from jobprep_local.aws_model import acting_as
+
     spec = functions()[logical_id]
-    return getattr(load_module(spec), spec.handler_name)
+    handler = getattr(load_module(spec), spec.handler_name)
+
+    def as_the_function(event: Any, context: Any) -> Any:
+        with acting_as(logical_id):
+            return handler(event, context)
+
+    return as_the_function
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select, table, text
 from sqlalchemy.engine import Engine
 
+from jobprep_local import aws_model
+from jobprep_local.aws_model import AwsModel, Harness
 from jobprep_local.invoke import LambdaHttpResponse, LocalApi
+from tests import aws_stacks
 from tests.conftest import EventSink, app_tables
 
 ALL_FEATURES = "u:unlimited_interviews,u:unlimited_questions"
@@ -107,3 +112,34 @@ def wait_for_lock_wait(admin: Engine, timeout: float = 10.0) -> int:
             return int(pid)
         time.sleep(0.02)
     raise AssertionError("the request never blocked on a lock")
+
+
+# --- AWS by behaviour: every AWS call a function makes here is judged as its own role's, in both
+# DatabaseModes, with aurora's network (jobprep_local.aws_model); a refused call fails the test.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_behaviour() -> Iterator[Harness | None]:
+    from jobprep_local.cfn import TranslatorMissing
+
+    try:
+        models = [AwsModel(stack) for stack in aws_stacks.mode_stacks()]
+    except (TranslatorMissing, pytest.skip.Exception) as exc:
+        warnings.warn(f"AWS calls are not judged: {exc}", stacklevel=1)
+        yield None
+        return
+    harness = Harness(models)
+    with aws_model.judging(harness):
+        yield harness
+
+
+@pytest.fixture(autouse=True)
+def aws_calls_allowed(aws_behaviour: Harness | None) -> Iterator[None]:
+    if aws_behaviour is None or aws_model.active() is not aws_behaviour:
+        yield
+        return
+    since = len(aws_behaviour.calls)
+    yield
+    problems = aws_behaviour.problems(since)
+    if problems:
+        pytest.fail("AWS would refuse these calls:\n" + "\n".join(sorted({c.message for c in problems})))

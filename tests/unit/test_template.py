@@ -1,4 +1,6 @@
-"""template.yaml against DESIGN.md: routes, functions, policies, build wiring, sample events."""
+"""template.yaml against DESIGN.md: routes, functions, build wiring, sample events. What the functions'
+roles allow, what they reach and the deploy order are checked by behaviour on the SAM-translated
+template (tests/integration/test_aws_behaviour.py, test_deploy_order.py)."""
 
 import json
 import re
@@ -9,12 +11,6 @@ from typing import Any
 import pytest
 
 from jobprep_local.template import PROJECT_ROOT, functions, load_module, load_template
-
-# Functions that publish invalidation events: every non-GET route, and the relay.
-PUBLISHERS = {"RelayOutboxFunction"} | {
-    spec.logical_id for spec in functions().values() if any(r.method != "GET" for r in spec.routes)
-}
-
 
 # Routes authenticated otherwise than by the JWT authorizer (a security allowlist: keep it short).
 PUBLIC_ROUTES = {"POST /webhooks/clerk"}  # the identity provider's Svix signature
@@ -66,41 +62,6 @@ def test_only_the_webhook_route_skips_the_jwt_authorizer() -> None:
     assert public == PUBLIC_ROUTES
     [event] = load_template()["Resources"]["ClerkWebhookFunction"]["Properties"]["Events"].values()
     assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}
-
-
-def test_webhook_secret_comes_from_secrets_manager_and_only_that_secret_is_readable() -> None:
-    template = load_template()
-    function = template["Resources"]["ClerkWebhookFunction"]["Properties"]
-    assert function["Environment"]["Variables"] == {"CLERK_WEBHOOK_SECRET_ARN": {"Ref": "ClerkWebhookSecret"}}
-    secret_policies = [
-        p for p in function["Policies"] if isinstance(p, dict) and "AWSSecretsManagerGetSecretValuePolicy" in p
-    ]
-    assert secret_policies == [{"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "ClerkWebhookSecret"}}}]
-    # created by the stack (so a deploy from zero needs nothing first), filled in after Clerk's setup
-    assert template["Resources"]["ClerkWebhookSecret"]["Type"] == "AWS::SecretsManager::Secret"
-    others = [
-        logical_id
-        for logical_id, resource in template["Resources"].items()
-        if logical_id != "ClerkWebhookFunction" and '"Ref": "ClerkWebhookSecret"' in json.dumps(resource)
-    ]
-    assert others == []
-
-
-def _policies(logical_id: str) -> list[Any]:
-    policies: list[Any] = load_template()["Resources"][logical_id]["Properties"]["Policies"]
-    return policies
-
-
-@pytest.mark.parametrize("logical_id", sorted(functions()))
-def test_put_events_only_for_mutations_and_only_on_the_bus(logical_id: str) -> None:
-    put_events = [p for p in _policies(logical_id) if isinstance(p, dict) and "EventBridgePutEventsPolicy" in p]
-    if logical_id in PUBLISHERS:
-        assert put_events == [{"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "InvalidationBus"}}}]
-    else:
-        assert put_events == []
-    # nothing broader than the policy templates and the conditional database policy
-    for policy in _policies(logical_id):
-        assert not isinstance(policy, str), f"managed policy {policy} on {logical_id}"
 
 
 def test_relay_runs_on_request_with_a_slow_safety_net_and_a_dead_letter_queue() -> None:
@@ -162,27 +123,6 @@ def test_schema_revision_is_the_alembic_head() -> None:
     migration = load_template()["Resources"]["SchemaMigration"]
     assert migration["Properties"]["SchemaRevision"] == head_revision()
     assert migration["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
-
-
-def _database_functions() -> list[str]:
-    resources = load_template()["Resources"]
-    return [
-        logical_id
-        for logical_id, resource in resources.items()
-        if resource["Type"] == "AWS::Serverless::Function"
-        and '{"Ref": "DatabaseAccessPolicy"}' in json.dumps(resource["Properties"].get("Policies", []))
-    ]
-
-
-def test_every_database_function_waits_for_the_migration() -> None:
-    resources = load_template()["Resources"]
-    database_functions = _database_functions()
-    assert set(functions()) <= set(database_functions)
-    for logical_id in database_functions:
-        if logical_id == "MigrateFunction":
-            assert "DependsOn" not in resources[logical_id]
-        else:
-            assert resources[logical_id].get("DependsOn") == "SchemaMigration", logical_id
 
 
 @pytest.mark.parametrize("logical_id", sorted(k for k, v in functions().items() if v.routes))
@@ -404,32 +344,10 @@ def test_cors_is_read_from_the_http_api_with_parameter_defaults() -> None:
     assert "if-none-match" in cors.allow_headers  # GETs answer it with 304
 
 
-# --- aurora mode: every AWS call has a network path (issue 17) --------------------------------
-
-# The AWS service each IAM action prefix is reached through, and the actions that make no network
-# call (an IAM database token is signed locally).
-LOCAL_ACTIONS = {"rds-db:connect"}
-# SAM policy templates the functions use -> the services their calls go to.
-POLICY_TEMPLATE_SERVICES = {
-    "EventBridgePutEventsPolicy": "events",
-    "SQSSendMessagePolicy": "sqs",
-    "AWSSecretsManagerGetSecretValuePolicy": "secretsmanager",
-}
-
-
-def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for statement in document["Statement"]:
-        if "Fn::If" in statement:  # both branches may apply, in one mode each
-            found += [s for s in statement["Fn::If"][1:] if "Ref" not in s]
-        else:
-            found.append(statement)
-    return found
-
-
-def _services(actions: Any) -> set[str]:
-    listed = [actions] if isinstance(actions, str) else actions
-    return {a.split(":", 1)[0] for a in listed if a not in LOCAL_ACTIONS}
+# --- aurora mode: the RDS Proxy's path to its secret (issue 17) --------------------------------
+# The functions' own calls are judged by behaviour, each call against the SAM-translated template's
+# endpoints and security groups (tests/integration/test_aws_behaviour.py); the proxy is AWS's code,
+# so its one call (the master secret) is checked here on the template.
 
 
 def _egress(resources: dict[str, Any], group: str) -> list[dict[str, Any]]:
@@ -483,56 +401,36 @@ def _reaches(resources: dict[str, Any], group: str, service: str) -> bool:
     return False
 
 
-def _callers_in_the_vpc(template: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
-    """Who calls AWS from inside the VPC in aurora mode: logical id -> (security group, services)."""
+def _proxy_caller(template: dict[str, Any]) -> tuple[str, set[str]]:
+    """The RDS Proxy calls AWS from inside the VPC: (its security group, the services its role calls)."""
     resources = template["Resources"]
-    database_policy = {
-        s
-        for statement in _statements(resources["DatabaseAccessPolicy"]["Properties"]["PolicyDocument"])
-        for s in _services(statement["Action"])
-        if statement["Action"] != "secretsmanager:GetSecretValue"  # the external branch
-    }
-    callers: dict[str, tuple[str, set[str]]] = {}
-    for logical_id, resource in resources.items():
-        if resource["Type"] == "AWS::Serverless::Function":
-            services = set(database_policy)
-            for policy in resource["Properties"].get("Policies", []):
-                # managed policies (a Ref, or one per mode): the database policy, counted above
-                if isinstance(policy, dict) and not {"Ref", "Fn::If"} & set(policy):
-                    services |= {POLICY_TEMPLATE_SERVICES[name] for name in policy}
-            callers[logical_id] = ("FunctionSecurityGroup", services)
     proxy = resources["DatabaseProxy"]["Properties"]
     [proxy_group] = [ref["Ref"] for ref in proxy["VpcSecurityGroupIds"]]
     proxy_role = resources[proxy["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
-    proxy_services = {
-        s for p in proxy_role["Policies"] for st in _statements(p["PolicyDocument"]) for s in _services(st["Action"])
-    }
-    callers["DatabaseProxy"] = (proxy_group, proxy_services)
-    return callers
+    actions = [
+        a for p in proxy_role["Policies"] for st in p["PolicyDocument"]["Statement"] for a in _listed(st["Action"])
+    ]
+    return proxy_group, {a.split(":", 1)[0] for a in actions}
 
 
-def test_every_aws_call_made_inside_the_vpc_has_a_path_to_its_service() -> None:
-    """aurora: no NAT, so each service a function (or the RDS Proxy) calls needs an endpoint its
-    security group can reach on 443. The Clerk webhook and the proxy both read Secrets Manager."""
+def _listed(actions: Any) -> list[str]:
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_the_rds_proxy_has_a_path_to_its_secret() -> None:
+    """aurora: no NAT, so the proxy reads the cluster's master secret through the secretsmanager
+    endpoint, which its security group must reach on 443 (else the first deploy never finishes)."""
     template = load_template()
-    callers = _callers_in_the_vpc(template)
-    assert "secretsmanager" in callers["ClerkWebhookFunction"][1]
-    assert callers["DatabaseProxy"][1] == {"secretsmanager"}
-    unreachable = {
-        (caller, service)
-        for caller, (group, services) in callers.items()
-        for service in services
-        if not _reaches(template["Resources"], group, service)
-    }
-    assert unreachable == set()
+    group, services = _proxy_caller(template)
+    assert services == {"secretsmanager"}
+    assert _reaches(template["Resources"], group, "secretsmanager")
 
 
 @pytest.mark.parametrize("planted", ["SecretsManagerEndpoint", "ProxyToEndpointsEgress", "EndpointsFromProxyIngress"])
 def test_the_path_check_catches_a_removed_endpoint_or_rule(planted: str) -> None:
     template = load_template()
     del template["Resources"][planted]
-    callers = _callers_in_the_vpc(template)
-    group, _ = callers["DatabaseProxy"]
+    group, _ = _proxy_caller(template)
     assert not _reaches(template["Resources"], group, "secretsmanager")
 
 
@@ -541,22 +439,12 @@ def test_the_proxy_target_group_waits_for_the_path_to_its_secret() -> None:
     assert {"SecretsManagerEndpoint", "ProxyToEndpointsEgress", "EndpointsFromProxyIngress"} <= set(depends)
 
 
-# --- deploy order: nothing invokes a function before its log group exists (issue 17) ---------
+# --- deploy order (issue 17): tests/integration/test_deploy_order.py checks the translated graph ------
 
 
-def _log_group_of(resources: dict[str, Any], function: str) -> str:
-    [group] = [
-        logical_id
-        for logical_id, r in resources.items()
-        if r["Type"] == "AWS::Logs::LogGroup"
-        and r["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
-    ]
-    return group
-
-
-def test_every_custom_resource_waits_for_the_log_group_of_the_function_it_invokes() -> None:
-    """CloudFormation invokes a custom resource's function as soon as the function exists; if its
-    log group is still being created, Lambda creates it first and the stack's LogGroup fails."""
+def test_custom_resources_invoke_the_unqualified_function() -> None:
+    """CloudFormation calls the function itself, not an alias: an alias (and its canary alarms) on
+    a custom resource's function would watch a version nobody calls."""
     resources = load_template()["Resources"]
     custom = {
         k: r
@@ -564,13 +452,8 @@ def test_every_custom_resource_waits_for_the_log_group_of_the_function_it_invoke
         if r["Type"].startswith("Custom::") or r["Type"] == "AWS::CloudFormation::CustomResource"
     }
     assert custom
-    for logical_id, resource in custom.items():
+    for resource in custom.values():
         function = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
-        depends = resource.get("DependsOn", [])
-        depends = [depends] if isinstance(depends, str) else depends
-        assert _log_group_of(resources, function) in depends, logical_id
-        # nothing else to wait for: CloudFormation calls the unqualified function (no alias to
-        # publish first) with the deployer's own rights (no resource policy)
         assert resources[function]["Properties"]["AutoPublishAlias"] == "", function
 
 
