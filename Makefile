@@ -26,6 +26,7 @@ help:
 	@echo "make test    lint, type-check, validate the template and run every test"
 	@echo "make unit / make integration / make e2e   one part of the tests (tests/unit, tests/integration, tests/e2e)"
 	@echo "make openapi rewrite openapi.json from the code, and the example client's types from it (the tests fail while they differ)"
+	@echo "make template  rewrite template.yaml's generated per-function blocks (log group, alarms, dashboard) from its functions"
 	@echo "make docs    rewrite the alarm table and idle-cost figures in the docs from template.yaml (drift-tested too)"
 	@echo "make sql     rewrite sql/<name>.sql, every prebuilt statement as PostgreSQL gets it (drift-tested too)"
 	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
@@ -99,6 +100,10 @@ openapi: $(STAMP) examples/nextjs-api-client/node_modules/.package-lock.json
 
 sql: $(STAMP)
 	$(BIN)/python -m jobprep_local.sql
+
+# template.yaml's per-function blocks (log groups, alarms, throttles alarms, dashboard) from its functions.
+template: $(STAMP)
+	$(BIN)/python -m jobprep_local.blocks
 
 # The alarm table (docs/operate.md) and the idle cost (README.md, docs/deploy.md), from template.yaml.
 docs: $(STAMP)
@@ -181,5 +186,5 @@ clean:
 	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache \
 		$(addsuffix /node_modules,$(EXAMPLES)) $(addsuffix /build,$(EXAMPLES))
 
-.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi sql docs openapi-breaking lock lint validate \
+.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi sql docs template openapi-breaking lock lint validate \
 	examples-build examples-check test unit integration e2e build deploy fuzz bench clean

@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from jobprep.binds import BATCH_SIZE, ERROR, EVENT_ID, OCCURRED_AT, OLDER_THAN, OUTBOX_GRACE, SENT_EVENT_IDS
 from jobprep.config import get_settings
 from jobprep.db.metadata import metadata
+from jobprep.db.run import run, run_many
 from jobprep.events.model import InvalidationEvent
 from jobprep.prebuilt import Prebuilt, constant, cte, seconds
 
@@ -182,11 +183,10 @@ MARK_FAILED = Prebuilt(
 def record_outcome(conn: Connection, sent: Sequence[UUID], failed: Mapping[UUID, str]) -> None:
     """Mark sent rows; push failed rows back with backoff."""
     if sent:
-        conn.execute(MARK_SENT.statement, {SENT_EVENT_IDS.key: list(sent)})
+        run(conn, MARK_SENT.driver_sql, {SENT_EVENT_IDS.key: list(sent)})
     if failed:
-        conn.execute(
-            MARK_FAILED.statement, [{EVENT_ID.key: event_id, ERROR.key: error} for event_id, error in failed.items()]
-        )
+        outcomes = [{EVENT_ID.key: event_id, ERROR.key: error} for event_id, error in failed.items()]
+        run_many(conn, MARK_FAILED.driver_sql, outcomes)
 
 
 CLAIM_DUE = Prebuilt(
@@ -203,7 +203,7 @@ CLAIM_DUE = Prebuilt(
 
 def claim_due(conn: Connection, limit: int) -> list[InvalidationEvent]:
     """Lock up to `limit` due rows; rows locked by another relay run are skipped, not waited for."""
-    rows = conn.execute(CLAIM_DUE.statement, {BATCH_SIZE.key: limit}).all()
+    rows = run(conn, CLAIM_DUE.driver_sql, {BATCH_SIZE.key: limit}).all()
     return [InvalidationEvent(r.id, r.source, r.detail_type, r.detail) for r in rows]
 
 
@@ -216,7 +216,7 @@ PURGE_SENT = Prebuilt(
 
 
 def purge_sent(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(PURGE_SENT.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
+    return run(conn, PURGE_SENT.driver_sql, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
 
 
 PENDING_STATS = Prebuilt(
@@ -238,5 +238,5 @@ def pending_stats(conn: Connection) -> tuple[int, float]:
     waiting out their backoff, and any past the inline publisher's grace period. A row within it
     is not counted: most likely it was published and its deferred sent mark is on its way."""
     grace = get_settings().outbox_inline_grace_seconds
-    count, oldest = conn.execute(PENDING_STATS.statement, {OUTBOX_GRACE.key: grace}).one()
+    count, oldest = run(conn, PENDING_STATS.driver_sql, {OUTBOX_GRACE.key: grace}).one()
     return int(count), float(oldest)
