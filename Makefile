@@ -21,7 +21,7 @@ help:
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
 	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice [TYPE=user.created|user.updated EMAIL=...]"
 	@echo "make examples-check  type-check and test examples/ (npm ci, tsc, node --test)"
-	@echo "make psql    psql on the dev database"
+	@echo "make psql    psql on the dev database: make psql ARGS=\"-c 'TABLE job_infos'\""
 	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
 	@echo "make test    lint, type-check, validate the template and run every test"
 	@echo "make unit / make integration / make e2e   one part of the tests (tests/unit, tests/integration, tests/e2e)"
@@ -46,9 +46,12 @@ $(TOOLS)/uv/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)/uv
 	$(TOOLS)/uv/bin/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
 
-# The dev venv: the layer's packages and the dev tools, exactly as uv.lock pins them.
+# The dev venv: the layer's packages and the dev tools, exactly as uv.lock pins them, with their
+# bytecode (hash-based, checked against the source: valid whatever the files' times). Python never
+# writes it under PYTHONDONTWRITEBYTECODE=1, and every process of `make dev` and of the tests would
+# compile thousands of modules from source again (docs/dev-server.md, "Cold starts").
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	PYC_INVALIDATION_MODE=CHECKED_HASH $(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 # SAM CLI, cfn-lint and checkov from hash-pinned requirements (tools/*.txt), each in its own venv.
@@ -87,8 +90,9 @@ webhook: $(STAMP)
 	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice) --url http://127.0.0.1:$(PORT) \
 		$(if $(TYPE),--type $(TYPE)) $(if $(EMAIL),--email $(EMAIL))
 
+# make psql ARGS="-c 'TABLE job_infos'": ARGS go to psql as the shell splits them.
 psql: $(STAMP)
-	$(BIN)/python -m jobprep_local psql
+	$(BIN)/python -m jobprep_local psql $(ARGS)
 
 reset-rate-limit:
 	@curl -fsS -X DELETE http://127.0.0.1:$(PORT)/_local/rate-limits/$(or $(USER_ID),alice) && echo

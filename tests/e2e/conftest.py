@@ -22,6 +22,9 @@ from jobprep_local.eventbus import free_port
 from tests import pg
 
 STARTUP_SECONDS = 90
+# Every HTTP client in tests/e2e waits this long, never httpx's default 5 s: a request may be the
+# first to its function, a cold container on a busy machine (tests/unit/test_e2e_timeouts.py).
+HTTP_TIMEOUT = 60
 
 
 # The key the session's dev server sends (through DEV_WEBHOOK_API_KEY, as a developer would set it).
@@ -121,7 +124,7 @@ class DevServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"dev server exited:\n{self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/_local/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}/_local/health", timeout=HTTP_TIMEOUT).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -137,7 +140,7 @@ class DevServer:
 
     def client(self, user_id: str | None) -> httpx.Client:
         headers = {"authorization": f"Bearer {self.token(user_id)}"} if user_id else {}
-        return httpx.Client(base_url=self.base_url, headers=headers, timeout=15)
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=HTTP_TIMEOUT)
 
     def stop(self) -> None:
         if self.process.poll() is None:

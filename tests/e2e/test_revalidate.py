@@ -16,7 +16,7 @@ import pytest
 
 from jobprep_local.template import PROJECT_ROOT
 from jobprep_local.webhook import DEFAULT_DEV_API_KEY
-from tests.e2e.conftest import WEBHOOK_API_KEY, DevServer, WebhookReceiver
+from tests.e2e.conftest import HTTP_TIMEOUT, WEBHOOK_API_KEY, DevServer, WebhookReceiver
 from tests.e2e.test_dev_server import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ def every_mutation(server: DevServer, user_id: str) -> tuple[str, str]:
 
 
 def events_of(server: DevServer, user_id: str) -> list[dict[str, Any]]:
-    events = httpx.get(f"{server.base_url}/_local/events").json()
+    events = httpx.get(f"{server.base_url}/_local/events", timeout=HTTP_TIMEOUT).json()
     return [e for e in events if e["detail"]["userId"] == user_id]
 
 
@@ -145,5 +145,7 @@ def test_the_example_route_revalidates_every_tag_of_every_mutation_from_make_dev
 
 def test_the_example_route_refuses_a_wrong_key(example_receiver: ExampleReceiver) -> None:
     body = {"eventId": "e2e-wrong-key", "detailType": "JobInfoCreated", "tags": ["global:jobInfos"]}
-    response = httpx.post(example_receiver.url, json=body, headers={"x-revalidate-key": "not-the-dev-key"})
+    response = httpx.post(
+        example_receiver.url, json=body, headers={"x-revalidate-key": "not-the-dev-key"}, timeout=HTTP_TIMEOUT
+    )
     assert response.status_code == 401

@@ -74,6 +74,8 @@ def test_every_statement_the_app_sends_is_in_sql(
     api.get(f"/job-infos/{job['id']}/interviews")
     api.patch(f"/job-infos/{job['id']}", {"title": "t"}, headers={"if-match": '"1"'})
     api.patch(f"/interviews/{interview['id']}", {"humeChatId": "h", "feedback": "f"})
+    api.get(f"/job-infos/{job['id']}/interviews", query="completed=true")
+    api.delete(f"/interviews/{api.create_interview(job['id'])['id']}")
     question = api.post(f"/job-infos/{job['id']}/questions", {"text": "q", "difficulty": "easy"}).json()
     api.get(f"/questions/{question['id']}")
     api.get(f"/job-infos/{job['id']}/questions")
