@@ -87,6 +87,7 @@ class DevServer:
         webhook: str | None = None,
         schedule_scale: float = 1.0,
         extra_env: dict[str, str] | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
@@ -114,6 +115,8 @@ class DevServer:
         command += ["--schedule-scale", str(schedule_scale)]
         if webhook:
             command += ["--webhook", webhook]
+        if concurrency:
+            command += ["--concurrency", str(concurrency)]
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         self._wait_ready()
@@ -176,7 +179,8 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceive
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    server = item.funcargs.get("dev_server") if hasattr(item, "funcargs") else None
-    if report.failed and isinstance(server, DevServer):
-        report.sections.append(("dev server log (tail)", server.log()[-8000:]))
+    servers = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, DevServer)]
+    if report.failed:
+        for server in servers:
+            report.sections.append(("dev server log (tail)", server.log()[-8000:]))
     return report

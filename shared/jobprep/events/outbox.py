@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Update,
     Uuid,
+    and_,
     any_,
     cast,
     extract,
@@ -32,7 +33,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from jobprep.binds import BATCH_SIZE, ERROR, EVENT_ID, OCCURRED_AT, OLDER_THAN, OUTBOX_GRACE, SENT_EVENT_IDS
+from jobprep.binds import (
+    BATCH_SIZE,
+    ERROR,
+    EVENT_ID,
+    OCCURRED_AT,
+    OLDER_THAN,
+    OUTBOX_GRACE,
+    RETRY_EARLY,
+    SENT_EVENT_IDS,
+)
 from jobprep.config import get_settings
 from jobprep.db.metadata import metadata
 from jobprep.db.run import run, run_many
@@ -192,18 +202,24 @@ def record_outcome(conn: Connection, sent: Sequence[UUID], failed: Mapping[UUID,
 CLAIM_DUE = Prebuilt(
     "claim_due_events",
     "relay",
-    "the relay's next batch: due rows, oldest first, locked for this run; rows another run holds are skipped.",
+    "the relay's next batch: due rows, oldest first, locked for this run; rows another run holds are skipped."
+    " With retry_early (EventBridge has just accepted a whole batch) failed rows still in backoff come too.",
     select(outbox.c.id, outbox.c.source, outbox.c.detail_type, outbox.c.detail)
-    .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at <= func.now())
+    .where(
+        outbox.c.sent_at.is_(None),
+        or_(outbox.c.next_attempt_at <= func.now(), and_(RETRY_EARLY, outbox.c.attempts > constant(0))),
+    )
     .order_by(outbox.c.next_attempt_at)
     .limit(BATCH_SIZE)
     .with_for_update(skip_locked=True),
 )
 
 
-def claim_due(conn: Connection, limit: int) -> list[InvalidationEvent]:
-    """Lock up to `limit` due rows; rows locked by another relay run are skipped, not waited for."""
-    rows = run(conn, CLAIM_DUE.driver_sql, {BATCH_SIZE.key: limit}).all()
+def claim_due(conn: Connection, limit: int, retry_early: bool = False) -> list[InvalidationEvent]:
+    """Lock up to `limit` due rows; rows locked by another relay run are skipped, not waited for.
+    retry_early: also failed rows still waiting out their backoff (never rows within the inline
+    grace that no one has tried to publish yet: those are most likely published already)."""
+    rows = run(conn, CLAIM_DUE.driver_sql, {BATCH_SIZE.key: limit, RETRY_EARLY.key: retry_early}).all()
     return [InvalidationEvent(r.id, r.source, r.detail_type, r.detail) for r in rows]
 
 
