@@ -54,8 +54,10 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
     job = api.create_job_info()  # warm: the connection is open, the statements compiled
     interview = api.create_interview(job["id"])
     doomed = api.create_interview(job["id"])
+    question = api.post(f"/job-infos/{job['id']}/questions", {"text": "q", "difficulty": "easy"}).json()
     assert receipts.pending(), "the last publish's sent mark waits for the next statement"
-    jid, iid = job["id"], interview["id"]
+    jid, iid, qid = job["id"], interview["id"], question["id"]
+    ask = {"text": "another", "difficulty": "hard"}
     body = {"name": "n", "experienceLevel": "junior", "description": "d"}
     operations: dict[str, Callable[[], Any]] = {
         "get job info": lambda: api.get(f"/job-infos/{jid}"),
@@ -79,6 +81,20 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
             f"/job-infos/{jid}/interviews", {"humeChatId": "chat-started"}
         ),
         "update interview": lambda: api.patch(f"/interviews/{iid}", {"humeChatId": "chat-rt", "feedback": "good"}),
+        "create question": lambda: api.post(f"/job-infos/{jid}/questions", ask),
+        "create question, Idempotency-Key": lambda: api.post(
+            f"/job-infos/{jid}/questions", ask, headers={"idempotency-key": "k3"}
+        ),
+        "replay of that question's key": lambda: api.post(
+            f"/job-infos/{jid}/questions", ask, headers={"idempotency-key": "k3"}
+        ),
+        "question over the plan (403)": lambda: api.post(f"/job-infos/{jid}/questions", ask, features=""),
+        "get question": lambda: api.get(f"/questions/{qid}"),
+        "get question, If-None-Match (304)": lambda: api.get(f"/questions/{qid}", headers={"if-none-match": '"1"'}),
+        "list questions": lambda: api.get(f"/job-infos/{jid}/questions"),
+        "list questions, If-None-Match (304)": lambda: api.get(
+            f"/job-infos/{jid}/questions", headers={"if-none-match": "*"}
+        ),
         "another user's job info (404)": lambda: api.get(f"/job-infos/{jid}", user="bob"),
         "get me": lambda: api.get("/me"),
         "get me, If-None-Match (304)": lambda: api.get("/me", headers={"if-none-match": "*"}),
