@@ -21,11 +21,12 @@ help:
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
 	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice [TYPE=user.created|user.updated EMAIL=...]"
 	@echo "make examples-check  type-check and test examples/ (npm ci, tsc, node --test)"
-	@echo "make psql    psql on the dev database"
+	@echo "make psql    psql on the dev database: make psql ARGS=\"-c 'TABLE job_infos'\""
 	@echo "make reset-rate-limit USER_ID=alice   forget a user's interview rate limit (make dev running)"
 	@echo "make test    lint, type-check, validate the template and run every test"
 	@echo "make unit / make integration / make e2e   one part of the tests (tests/unit, tests/integration, tests/e2e)"
 	@echo "make openapi rewrite openapi.json from the code, and the example client's types from it (the tests fail while they differ)"
+	@echo "make template  rewrite template.yaml's generated per-function blocks (log group, alarms, dashboard) from its functions"
 	@echo "make docs    rewrite the alarm table and idle-cost figures in the docs from template.yaml (drift-tested too)"
 	@echo "make sql     rewrite sql/<name>.sql, every prebuilt statement as PostgreSQL gets it (drift-tested too)"
 	@echo "make openapi-breaking   api-smart-diff openapi.json against its previous committed version"
@@ -45,9 +46,12 @@ $(TOOLS)/uv/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)/uv
 	$(TOOLS)/uv/bin/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
 
-# The dev venv: the layer's packages and the dev tools, exactly as uv.lock pins them.
+# The dev venv: the layer's packages and the dev tools, exactly as uv.lock pins them, with their
+# bytecode (hash-based, checked against the source: valid whatever the files' times). Python never
+# writes it under PYTHONDONTWRITEBYTECODE=1, and every process of `make dev` and of the tests would
+# compile thousands of modules from source again (docs/dev-server.md, "Cold starts").
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	PYC_INVALIDATION_MODE=CHECKED_HASH $(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 # SAM CLI, cfn-lint and checkov from hash-pinned requirements (tools/*.txt), each in its own venv.
@@ -88,8 +92,9 @@ webhook: $(STAMP)
 	@$(BIN)/python -m jobprep_local webhook $(or $(USER_ID),alice) --url http://127.0.0.1:$(PORT) \
 		$(if $(TYPE),--type $(TYPE)) $(if $(EMAIL),--email $(EMAIL))
 
+# make psql ARGS="-c 'TABLE job_infos'": ARGS go to psql as the shell splits them.
 psql: $(STAMP)
-	$(BIN)/python -m jobprep_local psql
+	$(BIN)/python -m jobprep_local psql $(ARGS)
 
 reset-rate-limit:
 	@curl -fsS -X DELETE http://127.0.0.1:$(PORT)/_local/rate-limits/$(or $(USER_ID),alice) && echo
@@ -101,6 +106,10 @@ openapi: $(STAMP) examples/nextjs-api-client/node_modules/.package-lock.json
 
 sql: $(STAMP)
 	$(BIN)/python -m jobprep_local.sql
+
+# template.yaml's per-function blocks (log groups, alarms, throttles alarms, dashboard) from its functions.
+template: $(STAMP)
+	$(BIN)/python -m jobprep_local.blocks
 
 # The alarm table (docs/operate.md) and the idle cost (README.md, docs/deploy.md), from template.yaml.
 docs: $(STAMP)
@@ -183,5 +192,5 @@ clean:
 	rm -rf $(VENV) $(TOOLS) $(OPENAPI_DIFF)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache \
 		$(addsuffix /node_modules,$(EXAMPLES)) $(addsuffix /build,$(EXAMPLES))
 
-.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi sql docs openapi-breaking lock lint validate \
+.PHONY: help install tools openapi-tools chromium dev token webhook psql reset-rate-limit openapi sql docs template openapi-breaking lock lint validate \
 	examples-build examples-check test unit integration e2e build deploy fuzz bench clean

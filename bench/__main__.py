@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,25 +51,31 @@ def run(config: Config, sections: set[str], rtts: list[float], durable: bool = F
         "environment": {"machine": machine()},
         "config": {**asdict(config), "sections": sorted(sections), "rtts_ms": rtts, "durable_commits": durable},
     }
-    if "cold" in sections:
+    from bench.netpg import machine_pg_bin
+
+    network = machine_pg_bin() is not None
+    if "cold" in sections and not network:  # INIT only: the first invocations need the database
         results["cold"] = _cold(config)
-    if sections - {"cold"}:
+    if sections - {"cold"} or ("cold" in sections and network):
         _network(config, sections, rtts, durable, results)
     results["targets"] = report.evaluate(results)
     return results
 
 
-def _cold(config: Config) -> dict[str, Any]:
+def _cold(
+    config: Config, invocations: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     from bench.cold import measure_cold
     from bench.layer import NoPython313
     from jobprep_local.template import functions
 
     specs = {k: v for k, v in functions().items() if v.routes}
     print(f"cold init: {len(specs)} functions + peer, Python 3.13, {config.cold_runs} fresh processes each", flush=True)
-    # The URL is never used: the engine connects lazily, and init must not touch the database.
-    env = function_env("postgresql://jobprep:unused@127.0.0.1:9/jobprep?sslmode=require")
+    if env is None:
+        # The URL is never used: the engine connects lazily, and init must not touch the database.
+        env = function_env("postgresql://jobprep:unused@127.0.0.1:9/jobprep?sslmode=require")
     try:
-        return measure_cold(specs, env, config.cold_runs)
+        return measure_cold(specs, env, config.cold_runs, invocations)
     except NoPython313 as exc:
         print(f"cold init skipped: {exc}", flush=True)
         return {"skipped": str(exc)}
@@ -97,6 +103,17 @@ def _network(config: Config, sections: set[str], rtts: list[float], durable: boo
         with warm.quiet_stdout():
             migrate()
 
+        if "cold" in sections:
+            from bench.eventbridge import moto_eventbridge
+
+            # INIT, then the first invocation (a new TLS + SCRAM connection through the proxy,
+            # PutEvents to a local moto EventBridge), a warm one and a warm one reconnecting
+            proxy.rtt_ms = 0.5
+            with warm.quiet_stdout():
+                invocations = warm.cold_invocations(config.cold_runs)
+            with moto_eventbridge(os.environ["EVENT_BUS_NAME"]) as endpoint:
+                env = {**function_env(url), "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint}
+                results["cold"] = _cold(config, invocations, env)
         if "connect" in sections:
             print("the path: SELECT 1 and a new TLS + SCRAM connection, per RTT", flush=True)
             results["connect"] = warm.run_connect(proxy, url, rtts, max(4, config.connect_iterations // 4))
@@ -136,13 +153,20 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=report.RESULTS_DIR, help="where results.json and the plot go")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--rtt", default="0.5,2", help="round-trip times (ms) the proxy adds, comma-separated")
+    parser.add_argument("--cold-runs", type=int, help="fresh processes per function in the cold section")
+    parser.add_argument("--warm-iterations", type=int, help="timed warm invocations per operation and variant")
     parser.add_argument("--durable", action="store_true", help="commits wait for the disk (synchronous_commit=on)")
     args = parser.parse_args()
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     if unknown := sections - set(SECTIONS):
         parser.error(f"unknown sections: {sorted(unknown)}")
     rtts = [float(r) for r in args.rtt.split(",")]
-    results = run(QUICK if args.quick else Config(), sections, rtts, args.durable)
+    config = QUICK if args.quick else Config()
+    if args.cold_runs:
+        config = replace(config, cold_runs=args.cold_runs)
+    if args.warm_iterations:
+        config = replace(config, warm_iterations=args.warm_iterations)
+    results = run(config, sections, rtts, args.durable)
     print(report.table(results))
     json_path, png_path = report.write(results, args.output)
     print(f"\nwrote {json_path}" + (f" and {png_path}" if png_path else ""))

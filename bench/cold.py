@@ -124,7 +124,37 @@ class _Child:
         return result
 
 
-def measure_cold(specs: dict[str, FunctionSpec], function_env: dict[str, str], runs: int) -> dict[str, Any]:
+def _median_of(samples: list[dict[str, Any]], key: str, field: str = "seconds") -> float:
+    return float(statistics.median(sample[key][field] for sample in samples)) * 1000
+
+
+def _first_invocation(samples: list[dict[str, Any]], init_ms: float, floor_ms: float) -> dict[str, Any]:
+    """The first invocation after INIT against a warm one and a warm one with a new connection
+    (all three in the same fresh process, medians over the samples), and INIT + first against
+    the floor's INIT + a warm invocation with a new connection."""
+    first, warm, reconnect = (_median_of(samples, k) for k in ("first", "warm", "reconnect"))
+    return {
+        "first_ms": first,
+        "warm_ms": warm,
+        "reconnect_ms": reconnect,
+        "first_cpu_ms": _median_of(samples, "first", "cpu_seconds"),
+        "warm_cpu_ms": _median_of(samples, "warm", "cpu_seconds"),
+        "reconnect_cpu_ms": _median_of(samples, "reconnect", "cpu_seconds"),
+        "first_vs_reconnect": first / reconnect,
+        "init_plus_first_ms": init_ms + first,
+        "init_plus_first_vs_floor": (init_ms + first) / (floor_ms + reconnect),
+        "samples_ms": [round(s["first"]["seconds"] * 1000, 1) for s in samples],
+    }
+
+
+def measure_cold(
+    specs: dict[str, FunctionSpec],
+    function_env: dict[str, str],
+    runs: int,
+    invocations: dict[str, list[list[dict[str, Any]]]] | None = None,
+) -> dict[str, Any]:
+    """`invocations`: per function, per run, three events for the first invocation after INIT,
+    a warm one and a warm one after a new connection (_cold_child); none: INIT only."""
     python313 = layer.python313()
     work = workdir()
     print(
@@ -150,12 +180,17 @@ def measure_cold(specs: dict[str, FunctionSpec], function_env: dict[str, str], r
     child.run([without_pyc, runtime], ["handler", str(create)])
 
     samples: dict[str, dict[str, list[float]]] = {lid: {"ours": [], "floor": []} for lid in specs}
+    firsts: dict[str, list[dict[str, Any]]] = {lid: [] for lid in (invocations or {})}
     peer: list[float] = []
     before: list[float] = []
-    for _ in range(runs):  # interleaved, so drift in machine load hits every variant alike
+    for run in range(runs):  # interleaved, so drift in machine load hits every variant alike
         for logical_id, spec in specs.items():
-            ours = child.run([opt_python, runtime], ["handler", str(spec.source_file)])
+            events = (invocations or {}).get(logical_id)
+            stdin = json.dumps({"events": events[run]}) if events else ""
+            ours = child.run([opt_python, runtime], ["handler", str(spec.source_file)], stdin)
             samples[logical_id]["ours"].append(ours["seconds"])
+            if events:
+                firsts[logical_id].append(ours["invocations"])
             floor = child.run(reference, ["modules"], json.dumps(floors[logical_id]))
             samples[logical_id]["floor"].append(floor["seconds"])
         peer.append(child.run([*reference, opt_python], ["handler", str(PEER)])["seconds"])
@@ -187,6 +222,10 @@ def measure_cold(specs: dict[str, FunctionSpec], function_env: dict[str, str], r
             "ratio_median": ours_stats["median_ms"] / floor_stats["median_ms"],
             "ratio_min": ours_stats["min_ms"] / floor_stats["min_ms"],
         }
+        if firsts.get(logical_id):
+            results["functions"][logical_id]["first_invocation"] = _first_invocation(
+                firsts[logical_id], ours_stats["median_ms"], floor_stats["median_ms"]
+            )
     results[PEER_KEY] = _stats(peer)
     results[NO_BYTECODE_KEY] = _stats(before)
     for scratch in ("artifacts", "opt", "opt-without-pyc"):  # rebuilt every run; the reference install stays

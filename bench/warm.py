@@ -171,13 +171,13 @@ class Ours:
             if spec.routes:
                 load_handler(spec.logical_id)
 
-    def invoker(self, method: str, path: str, body: Any = None) -> Callable[[], dict[str, Any]]:
-        from jobprep_local.apigw import LocalLambdaContext, http_api_event
-        from jobprep_local.template import load_handler
+    def event(self, method: str, path: str, body: Any = None) -> tuple[str, dict[str, Any]]:
+        """The function's logical id and the HTTP API v2 event API Gateway would send it."""
+        from jobprep_local.apigw import http_api_event
 
         match = self.api.match(method, path)
         assert match is not None, (method, path)
-        event = http_api_event(
+        return match.spec.logical_id, http_api_event(
             match.route,
             path=path,
             path_parameters=match.path_parameters or None,
@@ -185,7 +185,15 @@ class Ours:
             body=None if body is None else json.dumps(body),
             claims=CLAIMS,
         )
-        handler = load_handler(match.spec.logical_id)
+
+    def invoker(self, method: str, path: str, body: Any = None) -> Callable[[], dict[str, Any]]:
+        from jobprep_local.apigw import LocalLambdaContext
+        from jobprep_local.template import load_handler
+
+        logical_id, event = self.event(method, path, body)
+        match = self.api.match(method, path)
+        assert match is not None, (method, path)
+        handler = load_handler(logical_id)
         context = LocalLambdaContext(match.spec.logical_id)
         return lambda: handler(event, context)
 
@@ -205,6 +213,31 @@ class Ours:
             "create_interview": _expect(201, lambda _i: interview()),
         }
         return calls, job_id
+
+
+def cold_invocations(runs: int) -> dict[str, list[list[dict[str, Any]]]]:
+    """For the cold section: per function of the four operations, per run, the events of its
+    first invocation after INIT, a warm one and a warm one after a new connection. Updates
+    rename (each one changes the row, as a warm update here does)."""
+    functions = Ours()
+    use_stub_eventbridge()
+    created = functions.invoker("POST", "/job-infos", BODY)()
+    assert created["statusCode"] == 201, created
+    job_id = json.loads(created["body"])["id"]
+    plans: dict[str, list[list[dict[str, Any]]]] = {}
+    for run in range(runs):
+        for k in range(3):
+            for method, path, body in (
+                ("POST", "/job-infos", BODY),
+                ("PATCH", f"/job-infos/{job_id}", {"name": f"cold {run}.{k}"}),
+                ("GET", f"/job-infos/{job_id}", None),
+                ("POST", f"/job-infos/{job_id}/interviews", {}),
+            ):
+                logical_id, event = functions.event(method, path, body)
+                runs_of = plans.setdefault(logical_id, [[] for _ in range(runs)])
+                runs_of[run].append(event)
+    use_real_eventbridge()
+    return plans
 
 
 def _expect(status: int, call: Callable[[int], dict[str, Any]]) -> Call:

@@ -65,16 +65,23 @@ def main(argv: list[str] | None = None) -> None:
     webhook.add_argument("--first-name", help="user.created/updated: first_name (default: the user id, capitalized)")
     webhook.add_argument("--last-name", default="Example", help="user.created/updated: last_name")
     webhook.add_argument("--email", help="user.created/updated: the primary email (default: <user id>@example.com)")
-    webhook.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('PORT', '3000')}")
+    # the port `make dev` listens on (PORT, as the Makefile passes it)
+    webhook.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('PORT', DEFAULT_PORT)}")
 
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.add_argument("--output", type=Path)
 
     commands.add_parser("openapi-breaking", help="api-smart-diff openapi.json against its previous committed version")
 
-    psql = commands.add_parser("psql", help="open psql on the dev database (starts it if `make dev` is not running)")
-    psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql, e.g. -c 'TABLE job_infos'")
+    commands.add_parser(
+        "psql",
+        help="open psql on the dev database (starts it if `make dev` is not running); "
+        "everything after `psql` goes to psql, e.g. psql -c 'TABLE job_infos'",
+        add_help=False,  # `psql --help` is psql's own
+    )
 
+    argv = sys.argv[1:] if argv is None else argv
+    argv, psql_args = split_psql_args(argv)
     args = parser.parse_args(argv)
     if args.command == "token":
         print(DevKeys(args.data_dir).issue(args.user_id, args.features, args.ttl))
@@ -86,7 +93,11 @@ def main(argv: list[str] | None = None) -> None:
         profile = {"first_name": args.first_name, "last_name": args.last_name, "email": args.email}
         payload = event(args.type, args.user_id, **({} if args.type == "user.deleted" else profile))
         body, headers = signed(payload, os.environ.get("CLERK_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET))
-        response = httpx.post(args.url.rstrip("/") + PATH, content=body, headers=headers, timeout=30)
+        try:  # a cold container on a busy machine may take seconds to answer
+            response = httpx.post(args.url.rstrip("/") + PATH, content=body, headers=headers, timeout=60)
+        except httpx.TransportError as exc:
+            reason = f"error: cannot reach the dev server at {args.url} ({exc}); is `make dev` running?"
+            raise SystemExit(reason) from None
         print(f"POST {PATH} {args.type} {args.user_id} (svix-id {headers['svix-id']}) -> {response.status_code}")
         if response.content:
             print(response.text)
@@ -108,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
 
         check_breaking()
     elif args.command == "psql":
-        sys.exit(run_psql(args.data_dir, args.psql_args))
+        sys.exit(run_psql(args.data_dir, psql_args))
     else:
         from jobprep_local.clerk import DEV_WEBHOOK_SECRET
         from jobprep_local.devserver import serve as run
@@ -134,6 +145,15 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
+def split_psql_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Everything after the `psql` command is psql's, options included: argparse would take
+    `-c` for one of ours (and refuse it)."""
+    for at, word in enumerate(argv):
+        if word == "psql" and (at == 0 or argv[at - 1] != "--data-dir"):
+            return argv[: at + 1], argv[at + 1 :]
+    return argv, []
+
+
 def run_psql(data_dir: Path, psql_args: list[str]) -> int:
     """psql on DATABASE_URL when set, else on the embedded database in data_dir. pgserver keeps one
     handle per process: a server `make dev` started keeps running; one started here stops after."""
@@ -147,8 +167,8 @@ def run_psql(data_dir: Path, psql_args: list[str]) -> int:
         from jobprep_local.devserver import DATABASE, embedded_database
 
         uri = str(embedded_database(data_dir).get_uri(DATABASE))
-        bundled = pgserver.POSTGRES_BIN_PATH / "psql"  # type: ignore[attr-defined]
-        executable = shutil.which("psql") or str(bundled)
+        # pgserver's own psql (its bin directory, as its pg_config reports it) when none is installed
+        executable = shutil.which("psql") or str(Path(pgserver.pg_config(["--bindir"]).strip()) / "psql")  # type: ignore[attr-defined]
     print(f"psql {uri}", file=sys.stderr)
     return subprocess.call([executable, uri, *psql_args])  # noqa: S603 - the developer's own arguments
 

@@ -49,6 +49,7 @@ RULE = "job-prep-invalidations"
 WEBHOOK_RULE = "job-prep-revalidate"
 # AWS retries for up to a day; locally a few attempts (about 15 s) tell the developer enough.
 WEBHOOK_ATTEMPTS = 4
+WEBHOOK_FORWARDERS = 4
 PROCESS, THREAD = "process", "thread"
 DEFAULT_EVENTBRIDGE = PROCESS
 READY_SECONDS = 30
@@ -233,14 +234,16 @@ class LocalEventBus:
                     }
                 ],
             )
-            self._threads.append(
+            # Several at once, as API destinations deliver: one slow answer does not hold up the rest.
+            self._threads += [
                 threading.Thread(
                     target=self._forward,
                     args=(target, webhook_queue_url, self.webhook_url),
-                    name="webhook",
+                    name=f"webhook-{i}",
                     daemon=True,
                 )
-            )
+                for i in range(WEBHOOK_FORWARDERS)
+            ]
         for thread in self._threads:
             thread.start()
 

@@ -31,9 +31,11 @@ class LocalScheduler:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """No schedule fires after this; wait: until a run in progress has ended (5 s at most)."""
         self._stop.set()
-        self._thread.join(5)
+        if wait and self._thread.is_alive():
+            self._thread.join(5)
 
     def _run(self) -> None:
         due = {i: time.monotonic() + interval for i, (_, _, interval) in enumerate(self.jobs)}

@@ -64,8 +64,6 @@ OPERATION = _bind("operation", String())
 REQUEST_HASH = _bind("request_hash", String())
 
 # Plan and rate limit (create interview).
-UNLIMITED = _bind("unlimited", Boolean())
-ONE_INTERVIEW = _bind("one_interview", Boolean())
 PLAN_LIMIT = _bind("plan_limit", Integer())  # units the caller's plan allows (plan_usage.spend); NULL: unlimited
 BUCKET = _bind("bucket", String())
 CAPACITY = _bind("capacity", Float())
@@ -88,6 +86,7 @@ OUTBOX_GRACE = _bind("outbox_grace_seconds", Integer())  # the inline publisher'
 SENT_EVENT_IDS = _bind("sent_event_ids", ARRAY(Uuid()))
 ERROR = _bind("error", String())
 BATCH_SIZE = _bind("batch_size", Integer())
+RETRY_EARLY = _bind("retry_early", Boolean())  # EventBridge accepts again: failed rows need not wait out backoff
 OLDER_THAN = _bind("older_than_seconds", Integer())  # housekeeping: the age past which rows go
 
 

@@ -28,7 +28,6 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Delete,
-    Row,
     Select,
     Table,
     Update,
@@ -77,7 +76,7 @@ class ConditionalWrite:
         self.prebuilt = prebuilt
         self._refusals = {r.error.code: r.error for r in refusals}
 
-    def write(self, params: Mapping[str, Any], if_match: Collection[int] | None) -> Row[Any]:
+    def write(self, params: Mapping[str, Any], if_match: Collection[int] | None) -> Any:
         """The written row, or the current one when there was nothing to change.
         Raises NotFound, PreconditionFailed, or Contended (a race lost three times)."""
         sent = {**params, IF_MATCH.key: None if if_match is None else list(if_match)}
@@ -89,7 +88,7 @@ class ConditionalWrite:
                 return row
             if if_match is not None and row.version not in if_match:
                 raise PreconditionFailed()
-            refused = row._mapping.get("refused")
+            refused = getattr(row, "refused", None)  # a column of statements built with refusals
             if refused is not None:
                 raise self._refusals[refused]()
             if not row.wanted:

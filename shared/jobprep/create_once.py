@@ -50,6 +50,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from jobprep import unit_of_work
 from jobprep.binds import IDEMPOTENCY_KEY, OLDER_THAN, OWNER, REQUEST_HASH
 from jobprep.db.metadata import metadata
+from jobprep.db.run import run
 from jobprep.errors import IdempotencyKeyReused
 from jobprep.events.outbox import EVENT_COLUMNS
 from jobprep.identity import USER_ID_MAX
@@ -183,4 +184,4 @@ PURGE_EXPIRED = Prebuilt(
 
 
 def purge_expired(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
+    return run(conn, PURGE_EXPIRED.driver_sql, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
 
-from sqlalchemy import CTE, ClauseElement, ColumnElement, Executable, literal_column
+from sqlalchemy import CTE, ClauseElement, ColumnElement, Enum, Executable, literal_column
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import HasCTE
 from sqlalchemy.types import Boolean, Float, Integer, Interval, String, TypeEngine
 
@@ -46,6 +48,7 @@ class Prebuilt:
     about: str
     statement: Executable = field(repr=False)
     _variants: dict[str, Executable] = field(default_factory=dict, init=False, repr=False)
+    _driver_variants: dict[str, DriverSql] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
@@ -66,6 +69,18 @@ class Prebuilt:
     def sql(self) -> str:
         """The statement as sql/<name>.sql holds it (see render)."""
         return render(self.name, self.kind, self.about, self.statement)
+
+    @cached_property
+    def driver_sql(self) -> DriverSql:
+        """What runs (jobprep.db.run): this text as the driver sends it, compiled on first use."""
+        return driver_sql(self.name, self.kind, self.about, self.statement)
+
+    def driver_sql_plus(self, extra: CTE) -> DriverSql:
+        """driver_sql of plus(extra), compiled once."""
+        key = str(extra.name)
+        if key not in self._driver_variants:
+            self._driver_variants[key] = driver_sql(self.name, self.kind, self.about, self.plus(extra))
+        return self._driver_variants[key]
 
 
 def catalog() -> list[Prebuilt]:
@@ -108,13 +123,20 @@ _CTE_HEADER = re.compile(r"(WITH |, \n)(\w+) AS \n\(")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def compiled_text(statement: Executable) -> str:
-    """The statement compiled for PostgreSQL as psycopg 3 sends it (pyformat placeholders with
-    casts). A fresh dialect: the text does not depend on the server it last talked to."""
+def _compile(statement: Executable) -> SQLCompiler:
+    """Compiled for PostgreSQL with psycopg 3's dialect (pyformat placeholders with casts). A
+    fresh dialect: the text does not depend on the server it last talked to."""
     from sqlalchemy.dialects.postgresql import psycopg
 
     assert isinstance(statement, ClauseElement)
-    return str(statement.compile(dialect=psycopg.dialect()))  # type: ignore[no-untyped-call]
+    compiled = statement.compile(dialect=psycopg.dialect())  # type: ignore[no-untyped-call]
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
+
+
+def compiled_text(statement: Executable) -> str:
+    """The statement compiled for PostgreSQL as psycopg 3 sends it (pyformat placeholders with casts)."""
+    return str(_compile(statement))
 
 
 def placeholders(text: str) -> list[str]:
@@ -126,7 +148,10 @@ def render(name: str, kind: Kind, about: str, statement: Executable) -> str:
     """The compiled text with a header and a comment line above each CTE, trailing spaces
     removed: only comments and whitespace differ from what the driver sends, so this text can
     be executed as it is."""
-    text = compiled_text(statement)
+    return _render(name, kind, about, str(_compile(statement)))
+
+
+def _render(name: str, kind: Kind, about: str, text: str) -> str:
 
     def commented(match: re.Match[str]) -> str:
         cte_name = match.group(2)
@@ -140,3 +165,63 @@ def render(name: str, kind: Kind, about: str, statement: Executable) -> str:
     lines.append(f"Binds: {', '.join(names)}." if names else "Binds: none.")
     header = [f"-- {line}" for paragraph in lines for line in textwrap.wrap(paragraph, 96)]
     return "\n".join(header) + "\n" + body.strip() + "\n"
+
+
+_DRIVER_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+@dataclass(frozen=True)
+class DriverSql:
+    """A prebuilt statement as psycopg sends it to PostgreSQL: the rendered text (sql/<name>.sql)
+    with its named placeholders numbered ($1, $2... in order of first appearance, a repeated name
+    keeping its number) and %% unescaped, which is what psycopg itself does to that text on every
+    execute; done once here, so the driver sends the text as it is (psycopg.RawCursor).
+
+    Bind values go through the SQLAlchemy type's bind processor where it has one (public
+    TypeEngine API), as SQLAlchemy's own execution would do."""
+
+    name: str
+    text: str
+    binds: tuple[str, ...]  # binds[0] is $1
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    def values(self, params: Mapping[str, Any]) -> list[Any]:
+        values = [params[name] for name in self.binds]
+        for index, convert in self.converters:
+            values[index] = convert(values[index])
+        return values
+
+
+def numbered(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` with %(name)s as $n (first appearance order) and %% as %; and the names by number."""
+    numbers: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "%"
+        return f"${numbers.setdefault(match.group(1), len(numbers) + 1)}"
+
+    converted = _DRIVER_PLACEHOLDER.sub(number, text)
+    if "%" in _DRIVER_PLACEHOLDER.sub("", text):
+        raise ValueError("a lone % in the SQL text: psycopg would have read it as a placeholder")
+    return converted, tuple(numbers)
+
+
+def driver_sql(name: str, kind: Kind, about: str, statement: Executable) -> DriverSql:
+    compiled = _compile(statement)
+    text, names = numbered(_render(name, kind, about, str(compiled)))
+    dialect = compiled.dialect
+    converters = []
+    for index, bind_name in enumerate(names):
+        processor = compiled.binds[bind_name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            converters.append((index, processor))
+    columns: Any = getattr(statement, "selected_columns", None) or getattr(statement, "exported_columns", ())
+    for column in columns:
+        type_ = column.type
+        if type_.dialect_impl(dialect).result_processor(dialect, None) is None:
+            continue
+        # A string Enum's processor maps each label to itself: the driver's str is the same value.
+        if not (isinstance(type_, Enum) and type_.enum_class is None):
+            raise ValueError(f"{name}: column {column.key!r} ({type_!r}) needs SQLAlchemy's result processing")
+    return DriverSql(name, text, names, tuple(converters))

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import fields, is_dataclass
 from typing import Any, ClassVar, Self
 
-from sqlalchemy import Row
-
 
 class Record:
     """Base of a frozen dataclass whose fields are the columns a statement selects for it."""
@@ -27,7 +25,10 @@ class Record:
         return cls._columns
 
     @classmethod
-    def of(cls, row: Row[*tuple[Any, ...]]) -> Self:
-        """The record from a result row, each field from the column of the same name."""
-        values = row._mapping  # SQLAlchemy's public mapping view of a Row
-        return cls(**{name: values[name] for name in cls.columns()})
+    def of(cls, row: Any) -> Self:
+        """The record from a result row (a named tuple from jobprep.db.run, or SQLAlchemy's Row),
+        each field from the column of the same name."""
+        try:
+            return cls(**{name: getattr(row, name) for name in cls.columns()})
+        except AttributeError as exc:
+            raise KeyError(f"{cls.__name__}: the row has no column {exc.name!r}") from exc

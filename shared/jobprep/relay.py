@@ -39,9 +39,12 @@ def relay_pending(remaining_ms: Callable[[], int]) -> RelayReport:
     settings = get_settings()
     report = RelayReport()
     unit_of_work.flush_receipts()  # this container's own deferred marks first: never re-publish those
+    # Backoff spares an EventBridge that fails; once it has accepted a whole batch, the rows
+    # still waiting out theirs go in this run too, so a run after an outage catches up.
+    retry_early = False
     while remaining_ms() > SAFETY_MARGIN_MS:
         with db.transaction() as conn:
-            due = outbox.claim_due(conn, settings.outbox_batch_size)
+            due = outbox.claim_due(conn, settings.outbox_batch_size, retry_early)
             if not due:
                 break
             result = put_events(due)
@@ -51,6 +54,7 @@ def relay_pending(remaining_ms: Callable[[], int]) -> RelayReport:
         report.failed += len(result.failed)
         if not result.sent:
             break  # EventBridge refuses everything: the failed rows now wait out their backoff
+        retry_early = not result.failed
     with db.transaction() as conn:
         report.purged_events = outbox.purge_sent(conn, timedelta(hours=settings.outbox_retention_hours))
         report.purged_idempotency_keys = purge_expired(conn, timedelta(hours=settings.idempotency_ttl_hours))

@@ -24,6 +24,7 @@ import random
 import sys
 
 from jobprep.db import engine as db
+from jobprep.db.credentials import rds_client
 from jobprep.events.publisher import events_client
 from jobprep.events.wakeup import sqs_client
 
@@ -37,6 +38,7 @@ def after_restore() -> None:
     random.seed()  # from os.urandom, which the restored environment reseeds
     events_client.cache_clear()  # every cached AWS client: EventBridge and the relay's wake-up queue
     sqs_client.cache_clear()
+    rds_client.cache_clear()  # aurora mode: the one that signs IAM tokens
     # Only if something imported it: importing it here would cost the restore more than it saves.
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
     if parameters is not None:

@@ -21,16 +21,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row
-
 from jobprep.binds import SENT_EVENT_IDS
 from jobprep.db import engine as db
+from jobprep.db.run import run
 from jobprep.events import receipts
 from jobprep.events.model import InvalidationEvent
 from jobprep.events.outbox import MARK_SENT, SENT_RECEIPTS, event_from, event_params, outbox, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
 from jobprep.events.wakeup import request_relay
-from jobprep.observability import logger, tracer
+from jobprep.observability import logger, traced
 from jobprep.prebuilt import Prebuilt
 
 _RECEIPT_COLUMNS = frozenset(outbox.c.keys())
@@ -43,8 +42,8 @@ SKIPPED = "not tried: EventBridge was unreachable moments ago"
 _skip_publish_until = 0.0  # time.monotonic(); a container serves one request at a time
 
 
-@tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip, then the publish
-def change(statement: Prebuilt, params: Mapping[str, Any]) -> Row[Any] | None:
+@traced  # X-Ray: the statement's round trip, then the publish
+def change(statement: Prebuilt, params: Mapping[str, Any]) -> Any | None:
     """Run a change statement (built with events.outbox.enqueue), carrying this container's
     pending sent marks, then publish its event. Returns its single result row, or None when it
     returned none."""
@@ -53,12 +52,12 @@ def change(statement: Prebuilt, params: Mapping[str, Any]) -> Row[Any] | None:
         # SQLAlchemy would SET those outbox columns in the sent_receipts UPDATE from these values.
         raise ValueError(f"{statement.name}: binds named like outbox columns: {sorted(_RECEIPT_COLUMNS & set(sent))}")
     marks = receipts.pending()
-    executable = statement.statement
+    sql = statement.driver_sql
     if marks:
-        executable = statement.plus(SENT_RECEIPTS)
+        sql = statement.driver_sql_plus(SENT_RECEIPTS)
         sent[SENT_EVENT_IDS.key] = list(marks)
     with db.connect() as conn:
-        row = conn.execute(executable, sent).one_or_none()
+        row = run(conn, sql, sent).one_or_none()
     # Marked, or skipped because the relay holds the row: then the relay marks it when done.
     receipts.forget(marks)
     event = event_from(row)
@@ -74,7 +73,7 @@ def flush_receipts() -> bool:
     if not marks:
         return False
     with db.connect() as conn:
-        conn.execute(MARK_SENT.statement, {SENT_EVENT_IDS.key: list(marks)})
+        run(conn, MARK_SENT.driver_sql, {SENT_EVENT_IDS.key: list(marks)})
     receipts.forget(marks)
     return True
 

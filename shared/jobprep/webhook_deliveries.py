@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from jobprep.binds import DELIVERY_ID, DELIVERY_TYPE, OLDER_THAN
 from jobprep.db.metadata import metadata
+from jobprep.db.run import run
 from jobprep.prebuilt import Prebuilt, cte, seconds
 
 DELIVERY_ID_MAX = 255  # Svix ids are "msg_" + a 27-character KSUID
@@ -52,4 +53,4 @@ PURGE_EXPIRED = Prebuilt(
 
 
 def purge_expired(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(PURGE_EXPIRED.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
+    return run(conn, PURGE_EXPIRED.driver_sql, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount

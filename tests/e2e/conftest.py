@@ -22,6 +22,9 @@ from jobprep_local.eventbus import free_port
 from tests import pg
 
 STARTUP_SECONDS = 90
+# Every HTTP client in tests/e2e waits this long, never httpx's default 5 s: a request may be the
+# first to its function, a cold container on a busy machine (tests/unit/test_e2e_timeouts.py).
+HTTP_TIMEOUT = 60
 
 
 # The key the session's dev server sends (through DEV_WEBHOOK_API_KEY, as a developer would set it).
@@ -84,6 +87,7 @@ class DevServer:
         webhook: str | None = None,
         schedule_scale: float = 1.0,
         extra_env: dict[str, str] | None = None,
+        concurrency: int | None = None,
         database_mode: str | None = "aurora",
     ) -> None:
         self.data_dir = data_dir
@@ -112,6 +116,8 @@ class DevServer:
         command += ["--schedule-scale", str(schedule_scale)]
         if webhook:
             command += ["--webhook", webhook]
+        if concurrency:
+            command += ["--concurrency", str(concurrency)]
         if database_mode:  # the functions' AWS calls judged as in AWS (aurora: the template's default)
             command += ["--database-mode", database_mode]
         self.aws_log = data_dir / "aws-calls.jsonl"
@@ -125,7 +131,7 @@ class DevServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"dev server exited:\n{self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/_local/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base_url}/_local/health", timeout=HTTP_TIMEOUT).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -147,7 +153,7 @@ class DevServer:
 
     def client(self, user_id: str | None) -> httpx.Client:
         headers = {"authorization": f"Bearer {self.token(user_id)}"} if user_id else {}
-        return httpx.Client(base_url=self.base_url, headers=headers, timeout=15)
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=HTTP_TIMEOUT)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -196,7 +202,8 @@ def aws_calls_allowed(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    server = item.funcargs.get("dev_server") if hasattr(item, "funcargs") else None
-    if report.failed and isinstance(server, DevServer):
-        report.sections.append(("dev server log (tail)", server.log()[-8000:]))
+    servers = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, DevServer)]
+    if report.failed:
+        for server in servers:
+            report.sections.append(("dev server log (tail)", server.log()[-8000:]))
     return report

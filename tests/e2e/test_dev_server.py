@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from jobprep_local.template import functions
-from tests.e2e.conftest import DevServer, WebhookReceiver
+from tests.e2e.conftest import HTTP_TIMEOUT, DevServer, WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 15) -> Any:
 
 
 def events_about(server: DevServer, resource_id: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = httpx.get(f"{server.base_url}/_local/events").json()
+    events: list[dict[str, Any]] = httpx.get(f"{server.base_url}/_local/events", timeout=HTTP_TIMEOUT).json()
     return [e for e in events if e["detail"]["id"] == resource_id]
 
 
@@ -200,15 +200,16 @@ def test_requests_without_a_valid_token_are_401(dev_server: DevServer, authoriza
         ),
     }
     headers = {} if authorization is None else {"authorization": tokens.get(authorization, authorization)}
-    before = httpx.get(f"{dev_server.base_url}/_local/events").json()
+    before = httpx.get(f"{dev_server.base_url}/_local/events", timeout=HTTP_TIMEOUT).json()
     response = httpx.post(
         f"{dev_server.base_url}/job-infos",
         json={"name": "x", "experienceLevel": "junior", "description": "d"},
         headers=headers,
+        timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthorized"}
-    assert httpx.get(f"{dev_server.base_url}/_local/events").json() == before
+    assert httpx.get(f"{dev_server.base_url}/_local/events", timeout=HTTP_TIMEOUT).json() == before
 
 
 @pytest.mark.parametrize(
@@ -237,14 +238,14 @@ def test_a_request_no_route_matches_gets_api_gateways_own_404(
 def test_scheduled_functions_fire(dev_server: DevServer) -> None:
     # The relay's schedule is an hourly safety net and keep-warm is off by default (an idle
     # stack lets its database sleep), so fire both the way EventBridge would.
-    relay = httpx.post(f"{dev_server.base_url}/_local/schedules/RelayOutboxFunction").json()
+    relay = httpx.post(f"{dev_server.base_url}/_local/schedules/RelayOutboxFunction", timeout=HTTP_TIMEOUT).json()
     assert {"sent", "failed", "pending"} <= set(relay)
-    warm = httpx.post(f"{dev_server.base_url}/_local/schedules/GetJobInfoFunction").json()
+    warm = httpx.post(f"{dev_server.base_url}/_local/schedules/GetJobInfoFunction", timeout=HTTP_TIMEOUT).json()
     assert warm == {"warm": True}
 
 
 def test_openapi_document_covers_every_route(dev_server: DevServer) -> None:
-    document = httpx.get(f"{dev_server.base_url}/openapi.json").json()
+    document = httpx.get(f"{dev_server.base_url}/openapi.json", timeout=HTTP_TIMEOUT).json()
     operations = {(path, method) for path, item in document["paths"].items() for method in item}
     # the gateway serves exactly template.yaml's routes (the one list), each documented
     assert operations == {(r.path, r.method.lower()) for spec in functions().values() for r in spec.routes}

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from jobprep_local.template import PROJECT_ROOT, functions
-from tests.e2e.conftest import DevServer
+from tests.e2e.conftest import HTTP_TIMEOUT, DevServer
 
 pytestmark = pytest.mark.e2e
 
@@ -112,7 +112,7 @@ def test_schemathesis_finds_nothing_on_paths_no_route_matches(dev_server: DevSer
 def test_the_unrouted_run_fails_when_404_declares_only_our_error_body(dev_server: DevServer, tmp_path: Path) -> None:
     """The mistake this run exists for: a 404 declared as ErrorBody alone (statusCode and code
     required) rejects API Gateway's {"message":"Not Found"}."""
-    document: dict[str, Any] = httpx.get(f"{dev_server.base_url}/openapi.json").json()
+    document: dict[str, Any] = httpx.get(f"{dev_server.base_url}/openapi.json", timeout=HTTP_TIMEOUT).json()
     for item in document["paths"].values():
         for operation in item.values():
             if "404" in operation["responses"]:

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 
 from jobprep_local.template import PROJECT_ROOT, http_api_cors
 from tests import pg
-from tests.e2e.conftest import DevServer
+from tests.e2e.conftest import HTTP_TIMEOUT, DevServer
 from tests.e2e.test_dev_server import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -58,6 +58,7 @@ def test_preflight_is_answered_from_the_template_without_a_token(dev_server: Dev
             "access-control-request-method": method,
             "access-control-request-headers": ",".join(CORS.allow_headers),
         },
+        timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == WEB_APP
@@ -72,7 +73,7 @@ def test_cors_headers_ride_on_real_and_gateway_responses(dev_server: DevServer) 
     assert CORS is not None
     alice = dev_server.client("alice")
     ok = alice.get("/job-infos", headers={"origin": WEB_APP})
-    unauthorized = httpx.get(f"{dev_server.base_url}/job-infos", headers={"origin": WEB_APP})
+    unauthorized = httpx.get(f"{dev_server.base_url}/job-infos", headers={"origin": WEB_APP}, timeout=HTTP_TIMEOUT)
     for response, status in ((ok, 200), (unauthorized, 401)):
         assert response.status_code == status
         assert response.headers["access-control-allow-origin"] == WEB_APP
@@ -87,6 +88,7 @@ def test_other_origins_get_no_cors_headers(dev_server: DevServer) -> None:
     preflight = httpx.options(
         f"{dev_server.base_url}/job-infos",
         headers={"origin": "http://evil.example", "access-control-request-method": "POST"},
+        timeout=HTTP_TIMEOUT,
     )
     assert "access-control-allow-origin" not in preflight.headers
 
@@ -113,7 +115,7 @@ def test_requests_are_served_concurrently_by_separate_containers(dev_server: Dev
         transaction.commit()
         assert waiting.result(timeout=30).json()["name"] == "after the lock"
     engine.dispose()
-    containers = httpx.get(f"{dev_server.base_url}/_local/health").json()["containers"]
+    containers = httpx.get(f"{dev_server.base_url}/_local/health", timeout=HTTP_TIMEOUT).json()["containers"]
     assert containers["UpdateJobInfoFunction"] >= 2
 
 
@@ -147,17 +149,20 @@ def test_a_users_rate_limit_can_be_reset(dev_server: DevServer) -> None:
     statuses = [client.post(f"/job-infos/{job['id']}/interviews", json={}).status_code for _ in range(13)]
     assert statuses == [201] * 12 + [429]
 
-    reset = httpx.delete(f"{dev_server.base_url}/_local/rate-limits/{user}")
+    reset = httpx.delete(f"{dev_server.base_url}/_local/rate-limits/{user}", timeout=HTTP_TIMEOUT)
 
     assert reset.json() == {"userId": user, "bucketsRemoved": 1}
     assert client.post(f"/job-infos/{job['id']}/interviews", json={}).status_code == 201
 
 
 def test_unknown_schedule_lists_the_schedule_ids(dev_server: DevServer) -> None:
-    response = httpx.post(f"{dev_server.base_url}/_local/schedules/Nope")
+    response = httpx.post(f"{dev_server.base_url}/_local/schedules/Nope", timeout=HTTP_TIMEOUT)
     assert response.status_code == 404
     assert "RelayOutboxFunction" in response.json()["schedules"]
-    assert httpx.post(f"{dev_server.base_url}/_local/schedules/RelayOutboxFunction").status_code == 200
+    assert (
+        httpx.post(f"{dev_server.base_url}/_local/schedules/RelayOutboxFunction", timeout=HTTP_TIMEOUT).status_code
+        == 200
+    )
 
 
 # -- start and stop -------------------------------------------------------------------------------

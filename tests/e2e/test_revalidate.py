@@ -16,17 +16,24 @@ import pytest
 
 from jobprep_local.template import PROJECT_ROOT
 from jobprep_local.webhook import DEFAULT_DEV_API_KEY
-from tests.e2e.conftest import WEBHOOK_API_KEY, DevServer, WebhookReceiver
+from tests.e2e.conftest import HTTP_TIMEOUT, WEBHOOK_API_KEY, DevServer, WebhookReceiver
 from tests.e2e.test_dev_server import wait_for
 
 pytestmark = pytest.mark.e2e
 
 EXAMPLE = PROJECT_ROOT / "examples" / "nextjs-revalidate"
-MUTATIONS = ["JobInfoCreated", "JobInfoUpdated", "InterviewCreated", "InterviewUpdated", "JobInfoDeleted"]
+MUTATIONS = [
+    "JobInfoCreated",
+    "JobInfoUpdated",
+    "InterviewCreated",
+    "InterviewUpdated",
+    "InterviewDeleted",
+    "JobInfoDeleted",
+]
 
 
 def every_mutation(server: DevServer, user_id: str) -> tuple[str, str]:
-    """Create, update and delete a job info, create and update an interview; return their ids."""
+    """Create, update and delete a job info, create, update and delete an interview; return their ids."""
     client = server.client(user_id)
     job = client.post("/job-infos", json={"name": "Initech", "experienceLevel": "mid-level", "description": "TPS"})
     assert job.status_code == 201, job.text
@@ -36,12 +43,13 @@ def every_mutation(server: DevServer, user_id: str) -> tuple[str, str]:
     assert interview.status_code == 201, interview.text
     interview_id = interview.json()["id"]
     assert client.patch(f"/interviews/{interview_id}", json={"duration": "00:05:00"}).status_code == 200
+    assert client.delete(f"/interviews/{interview_id}").status_code == 204
     assert client.delete(f"/job-infos/{job_id}").status_code == 204
     return job_id, interview_id
 
 
 def events_of(server: DevServer, user_id: str) -> list[dict[str, Any]]:
-    events = httpx.get(f"{server.base_url}/_local/events").json()
+    events = httpx.get(f"{server.base_url}/_local/events", timeout=HTTP_TIMEOUT).json()
     return [e for e in events if e["detail"]["userId"] == user_id]
 
 
@@ -80,6 +88,11 @@ def test_every_mutation_reaches_the_webhook_as_the_api_destination_request(
     tags = {e["detail-type"]: e["detail"]["tags"] for e in events}
     assert f"jobInfo:{job_id}:interviews" in tags["JobInfoDeleted"]
     assert f"id:{interview_id}:interviews" in tags["InterviewUpdated"]
+    assert tags["InterviewDeleted"] == [
+        "global:interviews",
+        f"jobInfo:{job_id}:interviews",
+        f"id:{interview_id}:interviews",
+    ]
     assert "user:rita:jobInfos" in tags["JobInfoUpdated"]
 
 
@@ -145,5 +158,7 @@ def test_the_example_route_revalidates_every_tag_of_every_mutation_from_make_dev
 
 def test_the_example_route_refuses_a_wrong_key(example_receiver: ExampleReceiver) -> None:
     body = {"eventId": "e2e-wrong-key", "detailType": "JobInfoCreated", "tags": ["global:jobInfos"]}
-    response = httpx.post(example_receiver.url, json=body, headers={"x-revalidate-key": "not-the-dev-key"})
+    response = httpx.post(
+        example_receiver.url, json=body, headers={"x-revalidate-key": "not-the-dev-key"}, timeout=HTTP_TIMEOUT
+    )
     assert response.status_code == 401

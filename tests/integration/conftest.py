@@ -143,3 +143,33 @@ def aws_calls_allowed(aws_behaviour: Harness | None) -> Iterator[None]:
     problems = aws_behaviour.problems(since)
     if problems:
         pytest.fail("AWS would refuse these calls:\n" + "\n".join(sorted({c.message for c in problems})))
+
+
+@pytest.fixture
+def sent_sql(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every SQL text the app sends, as the driver gets it: prebuilt statements through
+    jobprep.db.run (psycopg.RawCursor) and anything still going through SQLAlchemy's execute."""
+    import psycopg
+    from sqlalchemy import event
+
+    from jobprep.db import engine as db
+
+    seen: list[str] = []
+    raw_execute, raw_executemany = psycopg.RawCursor.execute, psycopg.RawCursor.executemany
+
+    def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(query))
+        return raw_execute(self, query, *args, **kwargs)
+
+    def executemany(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(query))
+        return raw_executemany(self, query, *args, **kwargs)
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    monkeypatch.setattr(psycopg.RawCursor, "execute", execute)
+    monkeypatch.setattr(psycopg.RawCursor, "executemany", executemany)
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)

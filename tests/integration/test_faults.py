@@ -88,6 +88,7 @@ def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServ
         lambda: api.delete(f"/job-infos/{jobs[2]['id']}"),
         lambda: api.post(f"/job-infos/{jobs[3]['id']}/interviews", {}),
         lambda: api.patch(f"/interviews/{interview['id']}", {"duration": "00:00:07"}),
+        lambda: api.delete(f"/interviews/{interview['id']}"),
         lambda: api.get(f"/job-infos/{jobs[0]['id']}"),
         lambda: api.get("/job-infos"),
         lambda: api.get(f"/interviews/{interview['id']}"),
@@ -106,7 +107,14 @@ def test_database_stopped_mid_run(api: ApiClient, stoppable: tuple[StoppableServ
 
 @pytest.mark.parametrize(
     "mutation",
-    ["create_job_info", "update_job_info", "delete_job_info", "create_interview", "update_interview"],
+    [
+        "create_job_info",
+        "update_job_info",
+        "delete_job_info",
+        "create_interview",
+        "update_interview",
+        "delete_interview",
+    ],
 )
 def test_connection_killed_halfway_through_a_mutation(
     api: ApiClient, clean_db: Engine, mutation: str, monkeypatch: pytest.MonkeyPatch
@@ -139,6 +147,7 @@ def test_connection_killed_halfway_through_a_mutation(
         "delete_job_info": lambda: api.delete(f"/job-infos/{job['id']}"),
         "create_interview": lambda: api.post(f"/job-infos/{job['id']}/interviews", {}),
         "update_interview": lambda: api.patch(f"/interviews/{interview['id']}", {"duration": "00:00:08"}),
+        "delete_interview": lambda: api.delete(f"/interviews/{interview['id']}"),
     }
     call = calls[mutation]
     responses: list[Any] = []

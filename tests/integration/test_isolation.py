@@ -57,6 +57,7 @@ def test_every_route_with_an_id_is_covered() -> None:
         ("GET", "/job-infos/{job}/interviews"),
         ("GET", "/interviews/{interview}"),
         ("PATCH", "/interviews/{interview}"),
+        ("DELETE", "/interviews/{interview}"),
     }
 
 

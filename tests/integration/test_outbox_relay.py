@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from jobprep import unit_of_work
 from jobprep.events import publisher as events_module
+from jobprep.events import receipts
 from jobprep.relay import relay_pending
 from jobprep_local.invoke import LocalApi
 from tests.alarms import custom_metric_alarms, emf_records
@@ -297,3 +298,48 @@ def test_an_unreachable_eventbridge_is_not_waited_for_by_the_next_writes(
     make_all_due(clean_db)
     assert relay_pending(FOREVER).sent == 4  # the first write's event and the three skipped ones
     assert outbox_state(clean_db) == {"sent": 5}
+
+
+def test_once_eventbridge_accepts_again_one_run_sends_what_waits_out_its_backoff(
+    api: ApiClient, event_sink: EventSink, flaky: FlakyEventBridge, clean_db: Engine
+) -> None:
+    """After an outage the failed rows wait out backoffs of different lengths. The first batch
+    EventBridge accepts shows it is back: the same run then sends the rest, instead of leaving
+    them for later runs. While it refuses, nothing is sent before its time."""
+    flaky.down = True
+    jobs = [api.create_job_info(name=f"while down {i}") for i in range(14)]  # each in backoff, 2.5-5 s
+    with clean_db.begin() as conn:
+        conn.execute(text("UPDATE outbox SET next_attempt_at = now() WHERE detail->>'id' = :id"), {"id": jobs[0]["id"]})
+        conn.execute(
+            text("UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE detail->>'id' = :id"),
+            {"id": jobs[1]["id"]},
+        )
+    assert relay_pending(FOREVER).sent == 0  # still down: only the due row was tried
+    with clean_db.connect() as conn:
+        attempts = Counter(conn.execute(text("SELECT attempts FROM outbox")).scalars())
+    assert attempts == {1: 13, 2: 1}
+
+    flaky.down = False
+    with clean_db.begin() as conn:  # the row tried by the relay is due again; the others are not
+        conn.execute(text("UPDATE outbox SET next_attempt_at = now() WHERE attempts = 2"))
+    flaky.calls.clear()
+    report = relay_pending(FOREVER)
+    assert (report.sent, report.failed, report.pending) == (14, 0, 0)
+    assert flaky.calls == [1, 10, 3], "the due row first; then, EventBridge being back, the rest"
+    assert sorted(e["detail"]["id"] for e in event_sink.drain()) == sorted(j["id"] for j in jobs)
+
+    # Never early the rows no one has tried yet (within the inline grace: most likely published,
+    # their sent mark on its way from the container that published them).
+    unit_of_work.reset_publish_skip()
+    flaky.down = True
+    api.create_job_info(name="failed")
+    unit_of_work.reset_publish_skip()
+    flaky.down = False
+    api.create_job_info(name="published inline")
+    receipts.forget(receipts.pending())  # its sent mark, as if another container held it
+    with clean_db.begin() as conn:
+        conn.execute(text("UPDATE outbox SET next_attempt_at = now() WHERE sent_at IS NULL AND attempts = 1"))
+    flaky.calls.clear()
+    assert relay_pending(FOREVER).sent == 1
+    assert flaky.calls == [1]
+    assert outbox_state(clean_db) == {"sent": 15, "pending": 1}

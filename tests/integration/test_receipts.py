@@ -65,20 +65,8 @@ def test_a_keep_warm_ping_sends_the_marks(api: ApiClient, local_api: LocalApi, c
     assert receipts.pending() == frozenset()
 
 
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """The SQL the app's engine sends."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
-
-
-def test_flushed_marks_update_each_row_once(api: ApiClient, clean_db: Engine, statements: list[str]) -> None:
+def test_flushed_marks_update_each_row_once(api: ApiClient, clean_db: Engine, sent_sql: list[str]) -> None:
+    statements = sent_sql
     api.create_job_info()
     created = only_pending()
     statements.clear()

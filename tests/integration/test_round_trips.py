@@ -53,6 +53,7 @@ def waited(proxy: DelayProxy, call: Callable[[], Any]) -> int:
 def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayProxy, event_sink: EventSink) -> None:
     job = api.create_job_info()  # warm: the connection is open, the statements compiled
     interview = api.create_interview(job["id"])
+    doomed = api.create_interview(job["id"])
     assert receipts.pending(), "the last publish's sent mark waits for the next statement"
     jid, iid = job["id"], interview["id"]
     body = {"name": "n", "experienceLevel": "junior", "description": "d"}
@@ -78,6 +79,10 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
         "another user's job info (404)": lambda: api.get(f"/job-infos/{jid}", user="bob"),
         "get me": lambda: api.get("/me"),
         "get me, If-None-Match (304)": lambda: api.get("/me", headers={"if-none-match": "*"}),
+        "list completed interviews": lambda: api.get(f"/job-infos/{jid}/interviews", query="completed=true"),
+        "change a humeChatId (409)": lambda: api.patch(f"/interviews/{iid}", {"humeChatId": "other"}),
+        "delete interview": lambda: api.delete(f"/interviews/{doomed['id']}"),
+        "delete interview, stale If-Match (412)": lambda: api.delete(f"/interviews/{iid}", headers={"if-match": '"9"'}),
         "delete job info": lambda: api.delete(f"/job-infos/{jid}"),
     }
     counts = {}

@@ -4,15 +4,12 @@ statement the app sends is one of them (or one of them carrying the sent marks).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from jobprep import prebuilt
-from jobprep.db import engine as db
 from jobprep.events.outbox import SENT_RECEIPTS
 from jobprep.relay import relay_pending
 from jobprep_local.clerk import signed, user_deleted, user_profile
@@ -27,32 +24,45 @@ def without_comments(sql: str) -> str:
 
 def test_postgresql_plans_every_committed_file_as_it_is(database: Engine) -> None:
     """Through the driver, with its placeholders, each bind NULL: EXPLAIN parses, type-checks and
-    plans the statement without running it."""
+    plans the statement without running it; and the text the app executes (jobprep.db.run: the
+    file with psycopg's numbering done once) is what psycopg sends for the file, as PostgreSQL's
+    pg_stat_activity shows it (its first track_activity_query_size bytes)."""
     files = sorted(SQL_DIR.glob("*.sql"))
     assert len(files) == len(rendered())
-    with database.connect() as conn:
+    with database.connect() as conn, database.connect() as watcher:
+        dbapi = conn.connection.dbapi_connection
+        assert isinstance(dbapi, psycopg.Connection)
+        pid = dbapi.info.backend_pid
         for path in files:
             text = path.read_text()
             nulls = dict.fromkeys(prebuilt.placeholders(text))
             plan = conn.exec_driver_sql("EXPLAIN\n" + text, nulls).all()
             assert plan, path.name
+            seen = watcher.exec_driver_sql("SELECT query FROM pg_stat_activity WHERE pid = %(pid)s", {"pid": pid})
+            received = seen.scalar_one()
+            numbered, names = prebuilt.numbered(text)
+            expected = "EXPLAIN\n" + numbered
+            assert expected.startswith(received), path.name
+            assert len(received) >= min(len(expected), 1000), "the whole text or its first KB"
+            raw = psycopg.RawCursor(dbapi)
+            raw.execute("EXPLAIN\n" + numbered, [None] * len(names))
+            assert raw.fetchall(), path.name
 
 
-@pytest.fixture
-def sent() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
+def test_the_numbering_is_psycopgs() -> None:
+    """A repeated name keeps its number, %% is a plain %, a lone % is refused."""
+    text, names = prebuilt.numbered("SELECT %(a)s, %(b)s, %(a)s, '100%%' -- x\n")
+    assert (text, names) == ("SELECT $1, $2, $1, '100%' -- x\n", ("a", "b"))
+    with pytest.raises(ValueError, match="lone %"):
+        prebuilt.numbered("SELECT 5 % 2")
 
 
 def test_every_statement_the_app_sends_is_in_sql(
-    api: ApiClient, event_sink: EventSink, clean_db: Engine, sent: list[str]
+    api: ApiClient, event_sink: EventSink, clean_db: Engine, sent_sql: list[str]
 ) -> None:
+    """Exactly the committed text, placeholders numbered as psycopg numbers them (or that text
+    carrying the sent marks): not merely the same statement modulo comments."""
+    sent = sent_sql
     job = api.create_job_info()
     api.post(
         "/job-infos", {"name": "n", "experienceLevel": "junior", "description": "d"}, headers={"idempotency-key": "k"}
@@ -64,6 +74,8 @@ def test_every_statement_the_app_sends_is_in_sql(
     api.get(f"/job-infos/{job['id']}/interviews")
     api.patch(f"/job-infos/{job['id']}", {"title": "t"}, headers={"if-match": '"1"'})
     api.patch(f"/interviews/{interview['id']}", {"humeChatId": "h", "feedback": "f"})
+    api.get(f"/job-infos/{job['id']}/interviews", query="completed=true")
+    api.delete(f"/interviews/{api.create_interview(job['id'])['id']}")
     api.delete(f"/job-infos/{job['id']}")
     match = api.api.match("POST", "/webhooks/clerk")
     assert match is not None
@@ -73,14 +85,10 @@ def test_every_statement_the_app_sends_is_in_sql(
     api.get("/me")
     relay_pending(lambda: 60_000)
 
-    files = {without_comments(text) for text in rendered().values()}
-    with_marks = {
-        without_comments(prebuilt.compiled_text(p.plus(SENT_RECEIPTS)))
-        for p in prebuilt.catalog()
-        if p.kind == "change"
-    }
+    files = {prebuilt.numbered(path.read_text())[0] for path in SQL_DIR.glob("*.sql")}
+    with_marks = {p.driver_sql_plus(SENT_RECEIPTS).text for p in prebuilt.catalog() if p.kind == "change"}
     app_statements = [s for s in sent if s != "SELECT 1"]  # the pool's liveness check
     assert len(app_statements) > 12
     for statement in app_statements:
-        assert without_comments(statement) in files | with_marks, statement[:200]
-    assert any(without_comments(s) in with_marks for s in app_statements), "the marks rode along at least once"
+        assert statement in files | with_marks, statement[:200]
+    assert any(s in with_marks for s in app_statements), "the marks rode along at least once"

@@ -72,3 +72,29 @@ def test_invocations_are_traced_with_the_statement_as_a_subsegment(
     assert {s["parent_id"] for s in statements} == {h["id"] for h in handlers}, "the statement inside the handler"
     assert not [d for d in documents if "metadata" in d], "no response (user data) captured as metadata"
     assert all(h["trace_id"] == "1-5759e988-bd862e3fe1be46a994272793" for h in handlers)
+
+
+def test_an_unsampled_invocation_builds_no_subsegments(
+    api: ApiClient, clean_db: Engine, xray_daemon: socket.socket
+) -> None:
+    """X-Ray did not sample the request (Sampled=0 in Lambda's trace header): nothing is sent, and
+    nothing is built either (the handler runs unwrapped: jobprep.observability.sampled)."""
+    api.create_job_info()
+    host, port = xray_daemon.getsockname()
+    env = {k: v for k, v in os.environ.items() if k != "POWERTOOLS_TRACE_DISABLED"}
+    env |= {
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0",
+        "AWS_XRAY_DAEMON_ADDRESS": f"{host}:{port}",
+    }
+    counting = (
+        "from aws_xray_sdk.core import xray_recorder\n"
+        "built = []\n"
+        "begin = xray_recorder.begin_subsegment\n"
+        "xray_recorder.begin_subsegment = lambda *a, **k: built.append(a) or begin(*a, **k)\n"
+        + INVOKE
+        + "print('subsegments built:', len(built))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", counting], env=env, check=True, timeout=120, capture_output=True)
+    assert "subsegments built: 0" in done.stdout.decode()
+    assert received(xray_daemon) == []

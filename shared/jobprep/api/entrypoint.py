@@ -10,7 +10,6 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,7 +19,9 @@ from jobprep import (
 )
 from jobprep.api import errors
 from jobprep.api.request import body_problem, plain_json_content_type
-from jobprep.observability import logger, metrics, tracer
+from jobprep.api.resolver import Resolver
+from jobprep.events import publisher
+from jobprep.observability import logger, metrics, sampled, tracer
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -29,10 +30,12 @@ def is_keep_warm(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
 
 
-def entrypoint(app: APIGatewayHttpResolver) -> LambdaHandler:
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)  # responses hold user data
-    @metrics.log_metrics(capture_cold_start_metric=True)
+def entrypoint(app: Resolver) -> LambdaHandler:
+    """The handler around `app`, built at import (the function's INIT): a function whose routes
+    change data creates its EventBridge client here, not in its first invocation."""
+    if app.changes_data:
+        publisher.warm_up()
+
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if is_keep_warm(event):
             unit_of_work.ping()
@@ -43,7 +46,25 @@ def entrypoint(app: APIGatewayHttpResolver) -> LambdaHandler:
         plain_json_content_type(event)
         return app.resolve(event, context)
 
-    return cast(LambdaHandler, handler)
+    # The handler's subsegment only for a sampled invocation; with tracing off, no wrapper at all.
+    traced = None if tracer.disabled else tracer.capture_lambda_handler(handler, capture_response=False)
+    cold = [True]
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # What metrics.log_metrics(capture_cold_start_metric=True) does, minus an empty flush
+        # (and its warning) on every invocation that counted nothing.
+        try:
+            response = traced(event, context) if traced is not None and sampled() else handler(event, context)
+            if cold[0]:
+                cold[0] = False
+                metrics.provider.add_cold_start_metric(context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+        return response
+
+    return cast(LambdaHandler, invoke)
 
 
 def _refusal(status: HTTPStatus) -> dict[str, Any]:

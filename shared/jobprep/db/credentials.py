@@ -5,18 +5,23 @@
   postgresql:// URL with credentials, e.g. a Neon pooled endpoint; read when a connection is
   opened, so a rotated URL is picked up on the next reconnect (Powertools caches it 5 minutes).
 * ``DB_HOST`` + ``DB_IAM_AUTH`` (aurora): the RDS Proxy endpoint; the password is a 15-minute
-  IAM token signed locally (no network call, no VPC endpoint) for each new connection.
+  IAM token signed locally (no network call, no VPC endpoint) for each new connection, by an RDS
+  client created once, when the engine is built (INIT), not by the first connect.
 
 Nothing is fetched at import: a cold start never waits on Secrets Manager before it must.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import URL, make_url
 
 from jobprep.config import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_rds import RDSClient
 
 DRIVER = "postgresql+psycopg"
 
@@ -51,14 +56,21 @@ def connect_params_from_url(value: str, default_sslmode: str) -> dict[str, Any]:
     return params
 
 
+@cache
+def rds_client() -> RDSClient:
+    import boto3  # lazy: only IAM-auth deployments pay for this import
+
+    return boto3.client("rds")
+
+
 def password_provider(settings: Settings) -> Any:
     """A ``do_connect`` listener that fills in the credentials for each new connection."""
+    if settings.db_iam_auth:
+        rds_client()  # at INIT: the engine is built at import
 
     def provide_credentials(_dialect: Any, _conn_rec: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
         if settings.db_iam_auth:
-            import boto3  # lazy: only IAM-auth deployments pay for this import
-
-            cparams["password"] = boto3.client("rds").generate_db_auth_token(
+            cparams["password"] = rds_client().generate_db_auth_token(
                 DBHostname=str(settings.db_host), Port=settings.db_port, DBUsername=settings.db_user
             )
         elif settings.database_url_secret:

@@ -94,6 +94,10 @@ def build_engine(settings: Settings, *, pool_size: int = 1) -> Engine:
         max_overflow=0,
         pool_timeout=5,
         isolation_level="AUTOCOMMIT",
+        # Nothing to roll back on return in autocommit: no rollback() call per checkin. A
+        # transaction() block rolls back or commits itself, and the pool still restores the
+        # isolation level it changed.
+        pool_reset_on_return=None,
         connect_args={
             "prepare_threshold": None,
             "connect_timeout": settings.db_connect_timeout,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Row
-
 from jobprep.db import engine as db
-from jobprep.observability import tracer
+from jobprep.db.run import run
+from jobprep.observability import traced
 from jobprep.prebuilt import Prebuilt
 
 
-@tracer.capture_method(capture_response=False)  # X-Ray: the statement's round trip
-def fetch(statement: Prebuilt, params: Mapping[str, Any]) -> Sequence[Row[Any]]:
+@traced  # X-Ray: the statement's round trip
+def fetch(statement: Prebuilt, params: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows (named tuples, one attribute per column)."""
     with db.connect() as conn:
-        return conn.execute(statement.statement, params).all()
+        return run(conn, statement.driver_sql, params).all()

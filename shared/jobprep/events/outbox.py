@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Update,
     Uuid,
+    and_,
     any_,
     cast,
     extract,
@@ -32,9 +33,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from jobprep.binds import BATCH_SIZE, ERROR, EVENT_ID, OCCURRED_AT, OLDER_THAN, OUTBOX_GRACE, SENT_EVENT_IDS
+from jobprep.binds import (
+    BATCH_SIZE,
+    ERROR,
+    EVENT_ID,
+    OCCURRED_AT,
+    OLDER_THAN,
+    OUTBOX_GRACE,
+    RETRY_EARLY,
+    SENT_EVENT_IDS,
+)
 from jobprep.config import get_settings
 from jobprep.db.metadata import metadata
+from jobprep.db.run import run, run_many
 from jobprep.events.model import InvalidationEvent
 from jobprep.prebuilt import Prebuilt, constant, cte, seconds
 
@@ -182,28 +193,33 @@ MARK_FAILED = Prebuilt(
 def record_outcome(conn: Connection, sent: Sequence[UUID], failed: Mapping[UUID, str]) -> None:
     """Mark sent rows; push failed rows back with backoff."""
     if sent:
-        conn.execute(MARK_SENT.statement, {SENT_EVENT_IDS.key: list(sent)})
+        run(conn, MARK_SENT.driver_sql, {SENT_EVENT_IDS.key: list(sent)})
     if failed:
-        conn.execute(
-            MARK_FAILED.statement, [{EVENT_ID.key: event_id, ERROR.key: error} for event_id, error in failed.items()]
-        )
+        outcomes = [{EVENT_ID.key: event_id, ERROR.key: error} for event_id, error in failed.items()]
+        run_many(conn, MARK_FAILED.driver_sql, outcomes)
 
 
 CLAIM_DUE = Prebuilt(
     "claim_due_events",
     "relay",
-    "the relay's next batch: due rows, oldest first, locked for this run; rows another run holds are skipped.",
+    "the relay's next batch: due rows, oldest first, locked for this run; rows another run holds are skipped."
+    " With retry_early (EventBridge has just accepted a whole batch) failed rows still in backoff come too.",
     select(outbox.c.id, outbox.c.source, outbox.c.detail_type, outbox.c.detail)
-    .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at <= func.now())
+    .where(
+        outbox.c.sent_at.is_(None),
+        or_(outbox.c.next_attempt_at <= func.now(), and_(RETRY_EARLY, outbox.c.attempts > constant(0))),
+    )
     .order_by(outbox.c.next_attempt_at)
     .limit(BATCH_SIZE)
     .with_for_update(skip_locked=True),
 )
 
 
-def claim_due(conn: Connection, limit: int) -> list[InvalidationEvent]:
-    """Lock up to `limit` due rows; rows locked by another relay run are skipped, not waited for."""
-    rows = conn.execute(CLAIM_DUE.statement, {BATCH_SIZE.key: limit}).all()
+def claim_due(conn: Connection, limit: int, retry_early: bool = False) -> list[InvalidationEvent]:
+    """Lock up to `limit` due rows; rows locked by another relay run are skipped, not waited for.
+    retry_early: also failed rows still waiting out their backoff (never rows within the inline
+    grace that no one has tried to publish yet: those are most likely published already)."""
+    rows = run(conn, CLAIM_DUE.driver_sql, {BATCH_SIZE.key: limit, RETRY_EARLY.key: retry_early}).all()
     return [InvalidationEvent(r.id, r.source, r.detail_type, r.detail) for r in rows]
 
 
@@ -216,7 +232,7 @@ PURGE_SENT = Prebuilt(
 
 
 def purge_sent(conn: Connection, older_than: timedelta) -> int:
-    return conn.execute(PURGE_SENT.statement, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
+    return run(conn, PURGE_SENT.driver_sql, {OLDER_THAN.key: int(older_than.total_seconds())}).rowcount
 
 
 PENDING_STATS = Prebuilt(
@@ -238,5 +254,5 @@ def pending_stats(conn: Connection) -> tuple[int, float]:
     waiting out their backoff, and any past the inline publisher's grace period. A row within it
     is not counted: most likely it was published and its deferred sent mark is on its way."""
     grace = get_settings().outbox_inline_grace_seconds
-    count, oldest = conn.execute(PENDING_STATS.statement, {OUTBOX_GRACE.key: grace}).one()
+    count, oldest = run(conn, PENDING_STATS.driver_sql, {OUTBOX_GRACE.key: grace}).one()
     return int(count), float(oldest)

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from jobprep.config import get_settings
 from jobprep.events.model import InvalidationEvent
-from jobprep.observability import logger, tracer
+from jobprep.observability import logger, traced
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -43,6 +43,12 @@ def events_client() -> EventBridgeClient:
     )
 
 
+def warm_up() -> None:
+    """Create the client now (a function's INIT): what AWS recommends for SDK clients, so the
+    first invocation does not pay for importing boto3 and loading the service model."""
+    events_client()
+
+
 def _entry(event: InvalidationEvent, bus_name: str) -> PutEventsRequestEntryTypeDef:
     return {
         "Source": event.source,
@@ -52,7 +58,7 @@ def _entry(event: InvalidationEvent, bus_name: str) -> PutEventsRequestEntryType
     }
 
 
-@tracer.capture_method(capture_response=False)  # X-Ray: the PutEvents calls
+@traced  # X-Ray: the PutEvents calls
 def put_events(events: Sequence[InvalidationEvent]) -> PublishResult:
     """PutEvents in chunks of 10. An entry counts as sent only if EventBridge gave it an EventId:
     a 200 response with FailedEntryCount > 0 is a partial failure, not a success."""

@@ -270,3 +270,20 @@ def update(
     params = {OWNER.key: user_id, INTERVIEW_ID.key: interview_id, **binds.changes(interviews, SETTABLE, changes)}
     row = _update.write(params, if_match)
     return InterviewRecord.of(row), bool(row.written)
+
+
+_delete = conditional.delete(
+    "delete_interview",
+    "DELETE /interviews/{interviewId}: the interview, If-Match, InterviewDeleted; the plan's unit it spent"
+    " stays spent (plan_usage is not touched).",
+    interviews,
+    select(interviews.c.id, interviews.c.job_info_id, interviews.c.version)
+    .select_from(_owner_join)
+    .where(interviews.c.id == INTERVIEW_ID, job_infos.c.user_id == OWNER),
+    lambda deleted: _event(deleted, "InterviewDeleted"),
+)
+
+
+def delete(user_id: str, interview_id: UUID, if_match: Collection[int] | None) -> None:
+    """Raises NotFound (missing or not the caller's) or PreconditionFailed (stale If-Match)."""
+    _delete.write({OWNER.key: user_id, INTERVIEW_ID.key: interview_id}, if_match)

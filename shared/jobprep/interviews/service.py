@@ -59,3 +59,8 @@ def update_interview(
 ) -> Updated[InterviewOut]:
     record, changed = repo.update(user_id, interview_id, data.changes(), if_match)
     return Updated(InterviewOut.model_validate(record), record.version, changed=changed)
+
+
+def delete_interview(user_id: str, interview_id: UUID, if_match: Collection[int] | None = None) -> None:
+    """The interview and its InterviewDeleted event; what it spent of the plan is not refunded."""
+    repo.delete(user_id, interview_id, if_match)

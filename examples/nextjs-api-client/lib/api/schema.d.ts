@@ -70,7 +70,8 @@ export interface paths {
         get: operations["get_interviews__interviewId__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete one of the caller's interviews (the plan usage it spent is not refunded) */
+        delete: operations["delete_interviews__interviewId__delete"];
         options?: never;
         head?: never;
         /** Update one of the caller's interviews */
@@ -1084,6 +1085,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content: a field, parameter or header is invalid (VALIDATION_ERROR, IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too Many Requests: the caller's interview rate limit (RATE_LIMIT, with Retry-After) or API Gateway throttling */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Service Unavailable: the database cannot be reached, retry later (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+        };
+    };
+    delete_interviews__interviewId__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-match"?: string;
+            };
+            path: {
+                interviewId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Not Found: no such resource for this caller (NOT_FOUND), or no route matches the path (API Gateway's own {"message":"Not Found"}, e.g. an id holding a slash) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Precondition Failed: If-Match does not match the current ETag (PRECONDITION_FAILED) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unprocessable Content: a field, parameter or header is invalid (VALIDATION_ERROR, IDEMPOTENCY_KEY_REUSED) */
