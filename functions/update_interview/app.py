@@ -1,5 +1,5 @@
-"""PATCH /interviews/{interviewId}: duration, humeChatId (set once), feedback (once it has one);
-optional If-Match."""
+"""PATCH /interviews/{interviewId}: duration, humeChatId (set once; the first one needs a unit of
+the caller's plan), feedback (once it has one); optional If-Match."""
 
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -23,6 +23,7 @@ app = make_resolver()
 DECLARED = contract.declare(
     contract.ok(InterviewOut, "The updated interview (unchanged, same ETag, when nothing differed)", etag=True),
     *contract.WITH_BODY,
+    HTTPStatus.FORBIDDEN,
     HTTPStatus.NOT_FOUND,
     HTTPStatus.PRECONDITION_FAILED,
 )
@@ -45,7 +46,8 @@ def update(
     body: Annotated[InterviewUpdate, Body()],
     if_match: IfMatch = None,
 ) -> Response[Any]:
-    result = update_interview(caller(app).user_id, path_id(interviewId), body, parse_if_match(if_match))
+    who = caller(app)
+    result = update_interview(who.user_id, who.features, path_id(interviewId), body, parse_if_match(if_match))
     if result.changed:
         metrics.add_metric(name="InterviewUpdated", unit=MetricUnit.Count, value=1)
     return replies.resource(result)

@@ -55,8 +55,6 @@ from jobprep.prebuilt import Prebuilt, constant, cte
 ATTEMPTS = 3
 
 EventOf = Callable[[CTE], CTE]
-# A side effect of a written row: given the current and the written CTE, one more CTE of the statement.
-AlsoOf = Callable[[CTE, CTE], CTE]
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,12 @@ class Refusal:
 
     error: type[DomainError]
     broken: Callable[[Any], ColumnElement[bool]]
+
+
+# A refusal decided by a write of its own in the same statement (e.g. a plan unit spent on the
+# user's usage row, which serialises that user's concurrent writes): given the current row and
+# whether If-Match holds for it, the Refusal whose broken() reads that write's CTE.
+RefusalOf = Callable[[CTE, ColumnElement[bool]], Refusal]
 
 
 class ConditionalWrite:
@@ -96,9 +100,9 @@ class ConditionalWrite:
         raise Contended()
 
 
-def _if_match_holds(table: Table) -> ColumnElement[bool]:
+def _if_match_holds(version: ColumnElement[int]) -> ColumnElement[bool]:
     # = ANY(array): one statement for any number of ETags in If-Match; NULL: no precondition.
-    return or_(IF_MATCH.is_(None), table.c.version == any_(IF_MATCH))
+    return or_(IF_MATCH.is_(None), version == any_(IF_MATCH))
 
 
 def _statement(
@@ -110,7 +114,6 @@ def _statement(
     wanted: ColumnElement[bool],
     event: EventOf,
     refusals: Sequence[Refusal] = (),
-    also: AlsoOf | None = None,
 ) -> Any:
     columns = list(current.c.keys())
     written = cte(write.returning(*(table.c[c] for c in columns)), name, comment)
@@ -120,7 +123,7 @@ def _statement(
     if refusals:
         reasons = [(r.broken(current.c), constant(r.error.code)) for r in refusals]
         why = [case(*reasons, else_=null()).label("refused")]
-    statement = union_all(
+    return union_all(
         select(
             *(written.c[c] for c in columns),
             true().label("written"),
@@ -136,7 +139,6 @@ def _statement(
             *(null().label(c) for c in EVENT_COLUMNS),
         ).where(~exists(select(written.c.id))),
     )
-    return statement if also is None else statement.add_cte(also(current, written))
 
 
 def _current(row: Select[Any]) -> CTE:
@@ -151,15 +153,15 @@ def update(
     settable: Sequence[str],
     event: EventOf,
     *,
-    refusals: Sequence[Refusal] = (),
-    also: AlsoOf | None = None,
+    refusals: Sequence[Refusal | RefusalOf] = (),
 ) -> ConditionalWrite:
     """`row` selects the caller's row (ownership applied) with the columns to answer with,
     id and version among them. Each settable column is set when its ``set_<column>`` flag is
     (binds.changes builds them); the version moves only when a value differs. `refusals` are
-    checked in that order, after If-Match; `also` adds a side effect of the written row (its
-    CTE runs in the same statement)."""
+    checked in that order, after If-Match; a RefusalOf is built on this statement's current row."""
     current = _current(row)
+    holds = _if_match_holds(current.c.version)
+    rules = [r if isinstance(r, Refusal) else r(current, holds) for r in refusals]
     columns = [table.c[n] for n in settable]
     differs = or_(*(and_(set_flag(c), c.is_distinct_from(new_value_of(c))) for c in columns))
     values: dict[str, Any] = {c.name: case((set_flag(c), new_value_of(c)), else_=c) for c in columns}
@@ -168,22 +170,22 @@ def update(
         sql_update(table)
         .where(
             table.c.id == select(current.c.id).scalar_subquery(),
-            _if_match_holds(table),
+            _if_match_holds(table.c.version),
             differs,
-            *(~r.broken(table.c) for r in refusals),
+            *(~r.broken(table.c) for r in rules),
         )
         .values(values)
     )
     wanted = or_(*(and_(set_flag(c), current.c[c.name].is_distinct_from(new_value_of(c))) for c in columns))
     comment = "the change, made only if If-Match holds and some value differs"
-    statement = _statement(table, current, write, "updated", comment, wanted, event, refusals, also)
-    return ConditionalWrite(Prebuilt(name, "change", about, statement), refusals)
+    statement = _statement(table, current, write, "updated", comment, wanted, event, rules)
+    return ConditionalWrite(Prebuilt(name, "change", about, statement), rules)
 
 
 def delete(name: str, about: str, table: Table, row: Select[Any], event: EventOf) -> ConditionalWrite:
     """`row` selects the caller's row (ownership applied) with id and version."""
     current = _current(row)
-    write = table.delete().where(table.c.id == select(current.c.id).scalar_subquery(), _if_match_holds(table))
+    write = table.delete().where(table.c.id == select(current.c.id).scalar_subquery(), _if_match_holds(table.c.version))
     comment = "the delete, made only if If-Match holds"
     statement = _statement(table, current, write, "deleted", comment, true(), event)
     return ConditionalWrite(Prebuilt(name, "change", about, statement))

@@ -75,19 +75,3 @@ def allows(units: Column[int]) -> ColumnElement[bool]:
     """Whether the caller's plan (binds.PLAN_LIMIT) allows one more unit, as plan_usage says now."""
     used = select(units).where(plan_usage.c.user_id == OWNER).scalar_subquery()
     return or_(PLAN_LIMIT.is_(None), func.coalesce(used, constant(0)) < PLAN_LIMIT)
-
-
-def count(gate: Select[Any], units: Column[int]) -> CTE:
-    """Counts one unit for each row `gate` yields, with no limit: a unit the plan allowed when
-    the resource was created, spent when it is first used (an interview given its humeChatId)."""
-    statement = insert(plan_usage).from_select(
-        ["user_id", units.name],
-        gate.with_only_columns(OWNER.label("user_id"), constant(1).label(units.name), maintain_column_froms=True),
-    )
-    return cte(
-        statement.on_conflict_do_update(
-            index_elements=[plan_usage.c.user_id], set_={units.name: units + constant(1), "updated_at": func.now()}
-        ).returning(units),
-        f"counted_{units.name}",
-        f"one unit of the caller's plan counted (plan_usage.{units.name} + 1), whatever the plan allows",
-    )

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from jobprep.errors import PlanLimitReached
-from jobprep.interviews.schemas import InterviewCreate
-from jobprep.interviews.service import create_interview
+from jobprep.interviews.schemas import InterviewCreate, InterviewUpdate
+from jobprep.interviews.service import create_interview, update_interview
 from jobprep_local.clerk import signed, user_deleted
 from tests.conftest import WEBHOOK_SECRET, EventSink
 from tests.integration.conftest import ApiClient, snapshot
@@ -218,6 +218,86 @@ def test_two_concurrent_starts_on_the_free_plan_create_one_interview(
     assert all(isinstance(r, PlanLimitReached) for r in results if isinstance(r, BaseException)), results
     assert used(clean_db) == 1
     assert len(api.get(f"/job-infos/{job_id}/interviews").json()["items"]) == 1
+
+
+PLAN_LIMIT = {
+    "statusCode": 403,
+    "code": "PLAN_LIMIT",
+    "message": "You have reached your plan limit. Upgrade to create more interviews.",
+}
+
+
+def test_bypass_create_several_then_start_each_the_second_start_is_403(
+    api: ApiClient, clean_db: Engine, event_sink: EventSink
+) -> None:
+    """Before: the plan was checked only by the create, so interviews created while the free plan's
+    unit was unspent could all be started by PATCHing their humeChatId."""
+    job = api.create_job_info()
+    path = f"/job-infos/{job['id']}/interviews"
+    first, second = (api.post(path, {}, features=FREE).json() for _ in range(2))
+    assert api.get("/me", features=FREE).json()["canStartInterview"] is True
+
+    started = api.patch(f"/interviews/{first['id']}", {"humeChatId": "chat-1"}, features=FREE)
+    assert started.status == 200
+    assert api.get("/me", features=FREE).json()["canStartInterview"] is False
+    refused = [
+        _refused(api, clean_db, event_sink, f"/interviews/{second['id']}", body, features=FREE, headers=headers)
+        for body, headers in (
+            ({"humeChatId": "chat-2"}, None),
+            ({"humeChatId": "chat-2", "duration": "00:05:00", "feedback": "f"}, {"if-match": '"1"'}),
+        )
+    ]
+
+    assert [(r.status, r.json()) for r in refused] == [(403, PLAN_LIMIT)] * 2
+    assert api.post(path, {"humeChatId": "chat-3"}, features=FREE).json() == PLAN_LIMIT  # the create's body
+    assert api.get(f"/interviews/{second['id']}").json() == second
+    assert used(clean_db) == 1
+    # other fields of the unstarted interview stay editable; a stale If-Match is still 412 first
+    assert api.patch(f"/interviews/{second['id']}", {"duration": "00:07:00"}, features=FREE).status == 200
+    stale = api.patch(f"/interviews/{second['id']}", {"humeChatId": "c"}, features=FREE, headers={"if-match": '"1"'})
+    assert stale.status == 412
+    # a plan of none cannot start one either
+    none = _refused(api, clean_db, event_sink, f"/interviews/{second['id']}", {"humeChatId": "c"}, features="")
+    assert (none.status, none.json()["code"]) == (403, "PLAN_LIMIT")
+
+
+def test_on_the_unlimited_plan_every_interview_can_be_started(
+    api: ApiClient, clean_db: Engine, event_sink: EventSink
+) -> None:
+    job = api.create_job_info()
+    path = f"/job-infos/{job['id']}/interviews"
+    unlimited = "u:unlimited_interviews"
+    interviews = [api.post(path, {}, features=unlimited).json() for _ in range(2)]
+    answers = [
+        api.patch(f"/interviews/{i['id']}", {"humeChatId": f"chat-{n}"}, features=unlimited)
+        for n, i in enumerate(interviews)
+    ]
+    assert [a.status for a in answers] == [200, 200]
+    assert used(clean_db) == 2
+    me = api.get("/me", features=unlimited).json()
+    assert (me["plan"]["interviews"]["used"], me["canStartInterview"]) == (2, True)
+
+
+def test_concurrent_patches_starting_interviews_on_the_free_plan_start_one(
+    containers: None, api: ApiClient, clean_db: Engine, event_sink: EventSink
+) -> None:
+    """Each PATCH locks only its own interview and reads "0 used"; the spend on the user's
+    plan_usage row serialises them, and each re-checks the limit on the row as the other left it.
+    Eight at once, so that some really overlap (two threads often run one after the other)."""
+    job_id = api.create_job_info()["id"]
+    ids = [api.post(f"/job-infos/{job_id}/interviews", {}, features=FREE).json()["id"] for _ in range(8)]
+    results = run_concurrently(
+        8,
+        lambda i: update_interview(
+            "alice", frozenset({"1_interview"}), UUID(ids[i]), InterviewUpdate.model_validate({"humeChatId": f"c{i}"})
+        ),
+    )
+    started = [r for r in results if not isinstance(r, BaseException)]
+    assert len(started) == 1, results
+    assert all(isinstance(r, PlanLimitReached) for r in results if isinstance(r, BaseException)), results
+    assert used(clean_db) == 1
+    items = api.get(f"/job-infos/{job_id}/interviews", query="completed=true").json()["items"]
+    assert len(items) == 1
 
 
 def test_account_deletion_removes_the_usage_and_a_new_account_starts_afresh(

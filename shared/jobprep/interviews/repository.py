@@ -238,18 +238,28 @@ def _feedback_before_completion(row: Any) -> ColumnElement[bool]:
     return and_(set_flag(_FEEDBACK), new_value_of(_FEEDBACK).is_not(None), hume_after.is_(None))
 
 
-def _started(current: CTE, updated: CTE) -> CTE:
-    """The interview's first humeChatId spends a unit of the plan, in the statement that sets it.
-    `current` holds the row locked (FOR UPDATE), so "first" is certain under concurrent PATCHes."""
-    first = select(updated.c.id).select_from(updated.join(current, true()))
-    first = first.where(current.c.hume_chat_id.is_(None), updated.c.hume_chat_id.is_not(None))
-    return plan_usage.count(first, _INTERVIEWS_USED)
+def _first_hume_chat_id(row: Any) -> ColumnElement[bool]:
+    """The PATCH gives the interview its first humeChatId: it starts, and spends a unit of the plan."""
+    return and_(set_flag(_HUME), new_value_of(_HUME).is_not(None), row.hume_chat_id.is_(None))
+
+
+def _plan_allows_the_start(current: CTE, if_match_holds: ColumnElement[bool]) -> conditional.Refusal:
+    """The first humeChatId spends a unit of the plan (binds.PLAN_LIMIT) in the statement that sets
+    it; with none left the PATCH is PLAN_LIMIT and writes nothing. `current` holds the interview
+    locked (FOR UPDATE), so "first" is certain; the spend is an upsert on the user's plan_usage row,
+    so concurrent PATCHes on the user's other interviews wait for it and re-check the limit."""
+    start = select(current.c.id).where(if_match_holds, _first_hume_chat_id(current.c))
+    spent = plan_usage.spend(start, _INTERVIEWS_USED)
+    return conditional.Refusal(
+        PlanLimitReached, lambda row: and_(_first_hume_chat_id(row), ~exists(select(spent.c.interviews)))
+    )
 
 
 _update = conditional.update(
     "update_interview",
     "PATCH /interviews/{interviewId}: the fields named, If-Match, humeChatId set once (its first one spends"
-    " a unit of the plan), no feedback before it is set, InterviewUpdated when a value changed.",
+    " a unit of the plan, refused when none is left), no feedback before it is set, InterviewUpdated when a"
+    " value changed.",
     interviews,
     _THE_CALLERS.with_for_update(of=interviews),
     SETTABLE,
@@ -257,17 +267,28 @@ _update = conditional.update(
     refusals=[
         conditional.Refusal(HumeChatIdWriteOnce, _rewrites_hume_chat_id),
         conditional.Refusal(InterviewNotCompleted, _feedback_before_completion),
+        _plan_allows_the_start,
     ],
-    also=_started,
 )
 
 
 def update(
-    user_id: str, interview_id: UUID, changes: Mapping[str, Any], if_match: Collection[int] | None
+    user_id: str,
+    interview_id: UUID,
+    changes: Mapping[str, Any],
+    if_match: Collection[int] | None,
+    *,
+    plan_limit: int | None,
 ) -> tuple[InterviewRecord, bool]:
-    """The row after the update and whether anything changed. Raises NotFound, PreconditionFailed,
-    HumeChatIdWriteOnce or InterviewNotCompleted."""
-    params = {OWNER.key: user_id, INTERVIEW_ID.key: interview_id, **binds.changes(interviews, SETTABLE, changes)}
+    """The row after the update and whether anything changed. The plan allows `plan_limit` started
+    interviews (None: unlimited). Raises NotFound, PreconditionFailed, HumeChatIdWriteOnce,
+    InterviewNotCompleted or PlanLimitReached."""
+    params = {
+        OWNER.key: user_id,
+        INTERVIEW_ID.key: interview_id,
+        PLAN_LIMIT.key: plan_limit,
+        **binds.changes(interviews, SETTABLE, changes),
+    }
     row = _update.write(params, if_match)
     return InterviewRecord.of(row), bool(row.written)
 

@@ -55,9 +55,16 @@ def list_interviews(
 
 
 def update_interview(
-    user_id: str, interview_id: UUID, data: InterviewUpdate, if_match: Collection[int] | None = None
+    user_id: str,
+    features: frozenset[str],
+    interview_id: UUID,
+    data: InterviewUpdate,
+    if_match: Collection[int] | None = None,
 ) -> Updated[InterviewOut]:
-    record, changed = repo.update(user_id, interview_id, data.changes(), if_match)
+    """412 (stale If-Match), then 409 (humeChatId write-once, feedback before it), then 403 when
+    the interview's first humeChatId would take a unit the plan no longer has (plan_usage)."""
+    plan_limit = plan_usage.INTERVIEWS.limit_for(features)
+    record, changed = repo.update(user_id, interview_id, data.changes(), if_match, plan_limit=plan_limit)
     return Updated(InterviewOut.model_validate(record), record.version, changed=changed)
 
 

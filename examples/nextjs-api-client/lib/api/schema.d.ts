@@ -1338,6 +1338,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
                 };
             };
+            /** @description Forbidden: the caller's plan allows no more interviews or questions (PLAN_LIMIT) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found: no such resource for this caller (NOT_FOUND), or no route matches the path (API Gateway's own {"message":"Not Found"}, e.g. an id holding a slash) */
             404: {
                 headers: {
