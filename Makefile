@@ -80,8 +80,10 @@ install: $(STAMP)
 tools: $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP)
 openapi-tools: $(OPENAPI_DIFF_STAMP)
 
+# DATABASE_MODE=aurora|external: every AWS call a function makes is judged as that mode's template
+# would have it (its role's IAM; aurora: only through the VPC endpoints), refusals printed as [aws].
 dev: $(STAMP)
-	$(BIN)/python -m jobprep_local serve --port $(PORT)
+	$(BIN)/python -m jobprep_local serve --port $(PORT) $(if $(DATABASE_MODE),--database-mode $(DATABASE_MODE))
 
 token: $(STAMP)
 	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)

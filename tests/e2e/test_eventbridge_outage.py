@@ -36,7 +36,7 @@ import psycopg
 import pytest
 
 from jobprep_local.eventbus import free_port
-from tests.e2e.conftest import DevServer, WebhookReceiver
+from tests.e2e.conftest import HTTP_TIMEOUT, DevServer, WebhookReceiver
 
 # About 100 s on a quiet machine (start, warm-up, 5 + 60 + 5 s of workload, the relay's runs); the
 # timeout leaves room for a busy one, where each cold start alone can take 30 s.
@@ -314,11 +314,12 @@ def test_a_60_s_eventbridge_outage_loses_no_write_and_no_event(
     outage_server: DevServer, moto: MotoProcess, consumer: WebhookReceiver
 ) -> None:
     server = outage_server
-    health = httpx.get(f"{server.base_url}/_local/health").json()
+    health = httpx.get(f"{server.base_url}/_local/health", timeout=HTTP_TIMEOUT).json()
     assert health["eventbridge"] == {"endpoint": moto.url, "pid": None}, "the dev server uses the endpoint given"
 
     # DELETE /interviews/{id} once the template has it (issue 18)
-    deletes = "delete" in httpx.get(f"{server.base_url}/openapi.json").json()["paths"]["/interviews/{interviewId}"]
+    paths = httpx.get(f"{server.base_url}/openapi.json", timeout=HTTP_TIMEOUT).json()["paths"]
+    deletes = "delete" in paths["/interviews/{interviewId}"]
     stop = threading.Event()
     clients = [Client(server, f"outage-{i}", seed=i, stop=stop, deletes_interviews=deletes) for i in range(CLIENTS)]
     relay = Relay(server)

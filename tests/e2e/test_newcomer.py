@@ -1,16 +1,20 @@
-"""The path a newcomer takes, as they take it: `make psql` with arguments, and stopping `make dev`
-with SIGTERM (a process manager, a closed terminal)."""
+"""The path a newcomer takes, as they take it: the README's session run as written, `make psql`
+with arguments, and stopping `make dev` with SIGTERM (a process manager, a closed terminal)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
@@ -19,6 +23,7 @@ import pytest
 
 from jobprep_local.eventbus import free_port
 from tests import pg
+from tests.e2e import readme_session
 from tests.e2e.conftest import HTTP_TIMEOUT, STARTUP_SECONDS, DevServer
 
 pytestmark = pytest.mark.e2e
@@ -168,3 +173,79 @@ def test_sigterm_stops_make_dev_and_everything_it_started_within_3_s(short_data_
             make.kill()
             make.wait(10)
         pg.stop_leftovers([pgdata])
+
+
+# -- the README's session ----------------------------------------------------------------------------
+
+README = PROJECT_ROOT / "README.md"
+# Edits a README could get that break its session; each must be reported.
+PLANTED = {
+    "curl to another port": ("http://127.0.0.1:3001/job-infos", "http://127.0.0.1:3000/job-infos"),
+    "a body the API refuses": ('"experienceLevel":"senior"', '"experienceLevel":"expert"'),
+    "the webhook for another user": ("make webhook USER_ID=alice", "make webhook USER_ID=bob"),
+    "a banner make dev does not print": ('wait for "job-prep API on http://127.0.0.1:3001"', 'wait for "API ready"'),
+}
+
+
+def isolated_network() -> list[str] | None:
+    """A command prefix running its command in a network namespace of its own with loopback up (so
+    the README's port is free whatever runs on this machine), or None where that is not possible.
+    Root: `unshare -n`. Others: `unshare -rn` (root in a user namespace brings lo up), then back to
+    their own uid, which pgserver needs (as root it would switch to a user the namespace lacks)."""
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        return None
+    if os.geteuid() == 0:
+        prefix = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+    else:
+        back = f"unshare -U --map-user={os.getuid()} --map-group={os.getgid()}"
+        prefix = ["unshare", "-rn", "sh", "-c", f'ip link set lo up && exec {back} "$@"', "sh"]
+    probe = subprocess.run([*prefix, "true"], capture_output=True, check=False)
+    return prefix if probe.returncode == 0 else None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_the_readme_session_runs_as_written_and_a_broken_one_fails(short_data_dir: Path) -> None:
+    readme = README.read_text()
+    session = readme_session.session_of(readme)
+    planted = {}
+    for name, (old, new) in PLANTED.items():
+        assert old in readme, f"planted edit {name!r}: the README no longer has {old!r}"
+        planted[name] = readme_session.session_of(readme.replace(old, new, 1))
+    port = int(session.base_url.rsplit(":", 1)[1])
+
+    prefix = isolated_network()
+    if prefix is None and not _port_free(port):
+        pytest.skip(f"port {port} is taken and no network namespace can be made here (unshare)")
+    spec = short_data_dir / "spec.json"
+    result = short_data_dir / "result.json"
+    sessions = [session, *planted.values()]
+    spec.write_text(json.dumps({"sessions": [asdict(s) for s in sessions], "data_dir": str(short_data_dir)}))
+    pg.will_start(short_data_dir / "pgdata")
+    runner = [sys.executable, "-m", "tests.e2e.readme_session", str(spec), str(result)]
+    run = subprocess.run(
+        [*(prefix or []), *runner],
+        cwd=PROJECT_ROOT,
+        env=developer_env(),
+        capture_output=True,
+        text=True,
+        timeout=readme_session.STARTUP_SECONDS + len(sessions) * readme_session.SESSION_SECONDS,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    outcomes = [readme_session.Outcome(**o) for o in json.loads(result.read_text())]
+
+    problems = readme_session.session_problems(session, outcomes[0])
+    assert problems == [], f"{problems}\n{outcomes[0].output}"
+    for (name, broken), outcome in zip(planted.items(), outcomes[1:], strict=True):
+        assert not outcome.not_run, f"planted {name!r}: {outcome.not_run}"  # it ran, and
+        found = readme_session.session_problems(broken, outcome)
+        assert found, f"planted {name!r} went unnoticed"  # what it broke was seen
+        print(f"planted {name!r}: {found}")
