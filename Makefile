@@ -18,6 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 
 help:
 	@echo "make dev     run the API locally on 127.0.0.1:$(PORT) (embedded PostgreSQL, local EventBridge)"
+	@echo "             DATABASE_MODE=aurora|external: judge each AWS call as that mode's template allows it"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
 	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice [TYPE=user.created|user.updated EMAIL=...]"
 	@echo "make examples-check  type-check and test examples/ (npm ci, tsc, node --test)"
