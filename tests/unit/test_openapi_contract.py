@@ -51,6 +51,7 @@ def expected_statuses(path: str, method: str) -> set[int]:
         statuses.add(403)  # the plan limit
     if (path, method) == ("/interviews/{interviewId}", "patch"):
         statuses.add(409)  # humeChatId set once, feedback only once it is set
+        statuses.add(403)  # the first humeChatId starts the interview: the plan limit
     return statuses
 
 
