@@ -18,6 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 
 help:
 	@echo "make dev     run the API locally on 127.0.0.1:$(PORT) (embedded PostgreSQL, local EventBridge)"
+	@echo "             DATABASE_MODE=aurora|external: judge each AWS call as that mode's template allows it"
 	@echo "make token   print a dev JWT: make token USER_ID=alice"
 	@echo "make webhook send a signed Clerk user.deleted to the dev server: make webhook USER_ID=alice [TYPE=user.created|user.updated EMAIL=...]"
 	@echo "make examples-check  type-check and test examples/ (npm ci, tsc, node --test)"
@@ -80,8 +81,10 @@ install: $(STAMP)
 tools: $(TOOLS_STAMP) $(OPENAPI_DIFF_STAMP)
 openapi-tools: $(OPENAPI_DIFF_STAMP)
 
+# DATABASE_MODE=aurora|external: every AWS call a function makes is judged as that mode's template
+# would have it (its role's IAM; aurora: only through the VPC endpoints), refusals printed as [aws].
 dev: $(STAMP)
-	$(BIN)/python -m jobprep_local serve --port $(PORT)
+	$(BIN)/python -m jobprep_local serve --port $(PORT) $(if $(DATABASE_MODE),--database-mode $(DATABASE_MODE))
 
 token: $(STAMP)
 	@$(BIN)/python -m jobprep_local token $(or $(USER_ID),alice)

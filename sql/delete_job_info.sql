@@ -1,5 +1,5 @@
--- delete_job_info: DELETE /job-infos/{jobInfoId}: the job info and its interviews, If-Match, one
--- JobInfoDeleted.
+-- delete_job_info: DELETE /job-infos/{jobInfoId}: the job info and its interviews and questions,
+-- If-Match, one JobInfoDeleted.
 -- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
 -- event published once it has committed. While this container holds the sent marks of earlier
 -- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
@@ -23,11 +23,20 @@ FROM interviews
 WHERE interviews.job_info_id IN (SELECT deleted.id
 FROM deleted)),
 
+-- the questions ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them
+cascaded_questions AS
+(SELECT questions.id AS id, questions.job_info_id AS job_info_id
+FROM questions
+WHERE questions.job_info_id IN (SELECT deleted.id
+FROM deleted)),
+
 -- the invalidation event, in the outbox, written by the same statement as the change
 event AS
-(INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at) SELECT %(event_id)s::UUID AS id, 'job-prep.job-infos' AS source, 'JobInfoDeleted' AS detail_type, jsonb_build_object('eventId', CAST(%(event_id)s::UUID AS VARCHAR), 'occurredAt', %(occurred_at)s::VARCHAR, 'id', deleted.id, 'userId', %(owner_id)s::VARCHAR, 'tags', jsonb_build_array('global:jobInfos', concat('user:', %(owner_id)s::VARCHAR, ':jobInfos'), concat('id:', deleted.id, ':jobInfos'), concat('jobInfo:', deleted.id, ':interviews')) || CASE WHEN (EXISTS (SELECT cascaded.id
+(INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at) SELECT %(event_id)s::UUID AS id, 'job-prep.job-infos' AS source, 'JobInfoDeleted' AS detail_type, jsonb_build_object('eventId', CAST(%(event_id)s::UUID AS VARCHAR), 'occurredAt', %(occurred_at)s::VARCHAR, 'id', deleted.id, 'userId', %(owner_id)s::VARCHAR, 'tags', (jsonb_build_array('global:jobInfos', concat('user:', %(owner_id)s::VARCHAR, ':jobInfos'), concat('id:', deleted.id, ':jobInfos'), concat('jobInfo:', deleted.id, ':interviews'), concat('jobInfo:', deleted.id, ':questions')) || CASE WHEN (EXISTS (SELECT cascaded.id
 FROM cascaded)) THEN jsonb_build_array('global:interviews') || (SELECT jsonb_agg(concat('id:', cascaded.id, ':interviews')) AS tags
-FROM cascaded) ELSE jsonb_build_array() END) AS detail, now() + %(outbox_grace_seconds)s::INTEGER * interval '1 second' AS next_attempt_at
+FROM cascaded) ELSE jsonb_build_array() END) || CASE WHEN (EXISTS (SELECT cascaded_questions.id
+FROM cascaded_questions)) THEN jsonb_build_array('global:questions') || (SELECT jsonb_agg(concat('id:', cascaded_questions.id, ':questions')) AS tags
+FROM cascaded_questions) ELSE jsonb_build_array() END) AS detail, now() + %(outbox_grace_seconds)s::INTEGER * interval '1 second' AS next_attempt_at
 FROM deleted RETURNING outbox.id AS event_id, outbox.source AS event_source, outbox.detail_type AS event_detail_type, outbox.detail AS event_detail)
  SELECT deleted.id, deleted.version, true AS written, false AS wanted, event.event_id, event.event_source, event.event_detail_type, event.event_detail
 FROM deleted JOIN event ON true UNION ALL SELECT current.id, current.version, false AS written, true AS wanted, NULL AS event_id, NULL AS event_source, NULL AS event_detail_type, NULL AS event_detail

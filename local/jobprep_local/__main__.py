@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     serve.add_argument("--emf", action="store_true", help="print the functions' raw EMF metrics lines")
     serve.add_argument(
+        "--database-mode",
+        choices=("aurora", "external"),
+        default=os.environ.get("DATABASE_MODE") or None,
+        help="judge the functions' AWS calls as this DatabaseMode's template would (IAM, VPC endpoints)",
+    )
+    serve.add_argument(
         "--eventbridge",
         default=os.environ.get("DEV_EVENTBRIDGE", DEFAULT_EVENTBRIDGE),
         help="where the local EventBridge (moto) runs: process (its own, the default), thread (inside the"
@@ -134,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
                 emf=getattr(args, "emf", False),
                 eventbridge=getattr(args, "eventbridge", None)
                 or os.environ.get("DEV_EVENTBRIDGE", DEFAULT_EVENTBRIDGE),
+                database_mode=getattr(args, "database_mode", None),
             )
         )
 

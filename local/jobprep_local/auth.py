@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ISSUER = "https://auth.job-prep.local"
 AUDIENCE = "job-prep-local"
-DEFAULT_FEATURES = "u:unlimited_interviews"
+DEFAULT_FEATURES = "u:unlimited_interviews,u:unlimited_questions"  # a dev user may do everything
 DEFAULT_TTL_SECONDS = 12 * 3600
 
 

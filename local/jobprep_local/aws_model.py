@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -377,6 +378,8 @@ class Harness:
             if self.log is not None:
                 with self.log.open("a") as fh:
                     fh.write(json.dumps(asdict(call)) + "\n")
+                if call.verdict != "allowed":  # make dev: say so where the developer looks
+                    print(f"[aws] {call.verdict}: {call.message}", file=sys.stderr, flush=True)
 
     def problems(self, since: int = 0, stack: str | None = None) -> list[Call]:
         return [
@@ -434,8 +437,6 @@ class Harness:
 
     def watch_database(self) -> None:
         """Judge every connection checkout of the function's engine as the connection it stands for."""
-        import sys
-
         engine_module = sys.modules.get("jobprep.db.engine")
         if engine_module is None:
             return

@@ -59,6 +59,9 @@ class DevConfig:
     concurrency: int = DEFAULT_MAX_PER_FUNCTION  # containers per function
     emf: bool = False  # print the functions' raw EMF metrics lines (default: data_dir/metrics.emf.log)
     eventbridge: str = DEFAULT_EVENTBRIDGE  # where moto runs: process, thread, or an endpoint's URL
+    # aurora / external: the functions' AWS calls are judged as that DatabaseMode's template would
+    # have them (their role's IAM, aurora's VPC endpoints; jobprep_local.aws_model); None: not judged
+    database_mode: str | None = None
 
 
 def embedded_database(data_dir: Path) -> Any:
@@ -115,6 +118,7 @@ class DevRuntime:
         self.pool: ContainerPool | None = None
         self.scheduler: LocalScheduler | None = None
         self._stopping: list[threading.Thread] | None = None
+        self.aws_log: Path | None = None  # the containers' judged AWS calls (JSON lines)
 
     def start(self) -> None:
         config = self.config
@@ -137,6 +141,8 @@ class DevRuntime:
 
             upgrade(db.engine)
             bus_started.result()
+        if config.database_mode:
+            self.judge_aws_calls(config.database_mode)
         self.specs = functions()
         # In AWS, EMF lines become CloudWatch metrics; here they go to a file unless --emf.
         self.pool = ContainerPool(config.concurrency, None if config.emf else config.data_dir / "metrics.emf.log")
@@ -145,6 +151,44 @@ class DevRuntime:
         self.scheduler.start()
         self.openapi = build_openapi(self.specs, f"http://{config.host}:{config.port}")
         self.pool.ready()  # the first request to a function pays its own INIT only
+
+    def judge_aws_calls(self, mode: str) -> None:
+        """As in AWS in one DatabaseMode: the webhook's signing secret is read from Secrets Manager
+        (moto), and every container judges its AWS calls against the SAM-translated template. Before
+        the containers start: they inherit this environment."""
+        import boto3
+
+        from jobprep_local import aws_model, cfn
+        from jobprep_local.clerk import DEV_WEBHOOK_SECRET
+
+        assert self.bus is not None
+        secrets = boto3.client(
+            "secretsmanager",
+            endpoint_url=self.bus.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - moto's
+        )
+        name, value = (
+            f"{BUS_NAME}/clerk-webhook-signing-secret",
+            os.environ.get("CLERK_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
+        )
+        try:
+            arn = secrets.create_secret(Name=name, SecretString=value)["ARN"]
+        except secrets.exceptions.ResourceExistsException:  # an endpoint that outlived a restart
+            arn = secrets.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+        model_file = self.config.data_dir / "aws-model.json"
+        aws_model.save_models([cfn.stacks()[mode]], model_file)
+        self.aws_log = self.config.data_dir / "aws-calls.jsonl"
+        self.aws_log.write_text("")
+        os.environ.update(
+            {
+                "CLERK_WEBHOOK_SECRET_ARN": arn,
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.bus.endpoint,
+                aws_model.MODEL_ENV: str(model_file),
+                aws_model.LOG_ENV: str(self.aws_log),
+            }
+        )
 
     def fire_schedule(self, logical_id: str) -> Any:
         return self.api.fire_schedule(logical_id)

@@ -16,7 +16,8 @@ TITLE = "job-prep API"
 # Semantic version of the contract. A breaking change (see docs/api-contract.md) is accepted only
 # with a new major version here. 2.0.0: a 404 may also be API Gateway's own {"message"} body.
 # 2.1.0: DELETE /interviews/{interviewId}, PATCH /interviews/{interviewId}'s 409, ?completed on its list.
-VERSION = "2.1.0"
+# 2.2.0: questions (POST/GET /job-infos/{jobInfoId}/questions, GET /questions/{questionId}).
+VERSION = "2.2.0"
 COMMITTED_PATH = PROJECT_ROOT / "openapi.json"
 _REF_PREFIX = "#/components/schemas/"
 

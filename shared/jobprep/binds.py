@@ -51,6 +51,7 @@ def defined() -> frozenset[str]:
 OWNER = _bind("owner_id", String())  # the caller's user id (JWT `sub`)
 JOB_INFO_ID = _bind("job_info_id", Uuid())
 INTERVIEW_ID = _bind("interview_id", Uuid())
+QUESTION_ID = _bind("question_id", Uuid())
 
 # Preconditions and pages.
 IF_MATCH = _bind("if_match", ARRAY(Integer()))  # the versions If-Match names; NULL: no precondition

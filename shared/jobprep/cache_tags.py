@@ -75,6 +75,11 @@ def interview_tags(interview_id: Part, job_info_id: Part) -> list[ColumnElement[
     return [interviews_global(), interviews_of_job_info(job_info_id), interview(interview_id)]
 
 
+def question_tags(question_id: Part, job_info_id: Part) -> list[ColumnElement[str]]:
+    """What revalidateQuestionCache({id, jobInfoId}) revalidates."""
+    return [questions_global(), questions_of_job_info(job_info_id), question(question_id)]
+
+
 def user_tags(user_id: Part) -> list[ColumnElement[str]]:
     """What revalidateUserCache(id) revalidates."""
     return [users_global(), user(user_id)]

@@ -1,7 +1,8 @@
-"""Keyset pagination, newest first over (a time column DESC, id DESC): stable under concurrent
-inserts. A page statement is prebuilt: where it starts is a bind (the first page starts at
-START, past every row), and it fetches one row more than the page to tell whether another
-follows. The API encodes a Position as an opaque cursor (jobprep.api.cursor)."""
+"""Keyset pagination, newest first over (a time column DESC, id DESC), or oldest first over
+(a time column, id): stable under concurrent inserts. A page statement is prebuilt: where it
+starts is a bind (the first page starts at START, past every row; OLDEST_START oldest first),
+and it fetches one row more than the page to tell whether another follows. The API encodes a
+Position as an opaque cursor (jobprep.api.cursor)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class Position:
 
 
 START = Position(datetime.max.replace(tzinfo=UTC), UUID(int=(1 << 128) - 1))  # after it: every row
+OLDEST_START = Position(datetime.min.replace(tzinfo=UTC), UUID(int=0))  # ... oldest first
 
 
 def newest_first(rows: Select[Any], at: Column[datetime], row_id: Column[UUID]) -> Select[Any]:
@@ -39,8 +41,14 @@ def newest_first(rows: Select[Any], at: Column[datetime], row_id: Column[UUID]) 
     )
 
 
-def params(limit: int, after: Position | None) -> dict[str, Any]:
-    start = after or START
+def oldest_first(rows: Select[Any], at: Column[datetime], row_id: Column[UUID]) -> Select[Any]:
+    """`rows`, one page of them: after the bound position, oldest first (start: OLDEST_START)."""
+    return rows.where(tuple_(at, row_id) > tuple_(AFTER_AT, AFTER_ID)).order_by(at.asc(), row_id.asc()).limit(PAGE_ROWS)
+
+
+def params(limit: int, after: Position | None, start: Position = START) -> dict[str, Any]:
+    """The page's binds: after `after`, or from `start` (OLDEST_START for an oldest_first page)."""
+    start = after or start
     return {AFTER_AT.key: start.at, AFTER_ID.key: start.id, PAGE_ROWS.key: limit + 1}
 
 

@@ -88,6 +88,7 @@ class DevServer:
         schedule_scale: float = 1.0,
         extra_env: dict[str, str] | None = None,
         concurrency: int | None = None,
+        database_mode: str | None = "aurora",
     ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
@@ -117,6 +118,9 @@ class DevServer:
             command += ["--webhook", webhook]
         if concurrency:
             command += ["--concurrency", str(concurrency)]
+        if database_mode:  # the functions' AWS calls judged as in AWS (aurora: the template's default)
+            command += ["--database-mode", database_mode]
+        self.aws_log = data_dir / "aws-calls.jsonl"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         self._wait_ready()
@@ -134,6 +138,12 @@ class DevServer:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"dev server not ready after {STARTUP_SECONDS}s:\n{self.log()}")
+
+    def aws_calls(self) -> list[dict[str, Any]]:
+        """Every AWS call the functions made, with its verdict (jobprep_local.aws_model)."""
+        if not self.aws_log.exists():
+            return []
+        return [json.loads(line) for line in self.aws_log.read_text().splitlines() if line.strip()]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -174,6 +184,19 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceive
     )
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws_calls_allowed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A function's AWS call its role does not allow, or that aurora's network cannot reach, fails
+    the test that caused it (the function itself may have swallowed the error)."""
+    server = request.getfixturevalue("dev_server") if "dev_server" in request.fixturenames else None
+    since = len(server.aws_calls()) if isinstance(server, DevServer) else 0
+    yield
+    if isinstance(server, DevServer):
+        refused = [c for c in server.aws_calls()[since:] if c["verdict"] != "allowed"]
+        if refused:
+            pytest.fail("AWS would refuse these calls:\n" + "\n".join(sorted({c["message"] for c in refused})))
 
 
 @pytest.hookimpl(wrapper=True)

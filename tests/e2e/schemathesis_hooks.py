@@ -24,10 +24,11 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any],
     which makes a later case a *reuse* with another body: 422 IDEMPOTENCY_KEY_REUSED, as the IETF
     draft prescribes, and not a schema-valid request rejected. A per-call prefix keeps each key the
     generated one (same characters, still within the schema's 255) while making it new."""
-    headers = kwargs.get("headers") or {}
-    for name in list(headers):
-        if name.lower() == "idempotency-key" and isinstance(headers[name], str):
-            headers[name] = f"{next(_calls)}-{headers[name]}"[:255]
+    # The generated headers are the case's (`kwargs` holds only transport overrides, usually none).
+    for headers in (case.headers or {}, kwargs.get("headers") or {}):
+        for name in list(headers):
+            if name.lower() == "idempotency-key" and isinstance(headers[name], str):
+                headers[name] = f"{next(_calls)}-{headers[name]}"[:255]
     if UNROUTED_LOG and case.path_parameters:
         # An id holding a slash, as a client that forgets to encode one sends it: every phase's
         # requests (examples, coverage, fuzzing) land on a path no route matches.

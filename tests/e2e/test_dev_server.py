@@ -121,6 +121,31 @@ def test_signed_webhook_deletes_a_users_data_without_a_jwt(dev_server: DevServer
     assert f"id:{job['id']}:jobInfos" in event["detail"]["tags"]
 
 
+def test_the_functions_aws_calls_are_judged_as_in_aurora(dev_server: DevServer) -> None:
+    """The session's dev server runs as DatabaseMode=aurora (--database-mode): the webhook reads its
+    signing secret from Secrets Manager through the template's VPC endpoint, a create publishes
+    through the events endpoint, each container connects to the database with rds-db:connect, all
+    as the function's own role, and every call is in the log the autouse check reads."""
+    frank = dev_server.client("frank")
+    assert frank.post("/job-infos", json={"name": "F", "experienceLevel": "mid-level", "description": "d"}).is_success
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
+    sent = subprocess.run(
+        [sys.executable, "-m", "jobprep_local", "webhook", "frank", "--url", dev_server.base_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert "-> 204" in sent.stdout, sent.stdout + sent.stderr
+    made = {(c["function"], c["action"], c["verdict"], c["stack"]) for c in dev_server.aws_calls()}
+    assert {
+        ("ClerkWebhookFunction", "secretsmanager:GetSecretValue", "allowed", "aurora"),
+        ("CreateJobInfoFunction", "events:PutEvents", "allowed", "aurora"),
+        ("CreateJobInfoFunction", "rds-db:connect", "allowed", "aurora"),
+    } <= made
+
+
 def test_make_webhook_sends_clerks_profile_events_then_the_deletion(dev_server: DevServer) -> None:
     """The documented `make webhook USER_ID=erin TYPE=user.created` (and user.updated with EMAIL=),
     against the dev port: GET /me shows the profile Clerk's events give, then none once deleted."""

@@ -31,7 +31,8 @@ def test_the_web_apps_actions_against_the_dev_server(built: None, dev_server: De
     run = uuid.uuid4().hex[:8]  # users of this run only: the session's dev server is shared
     names = ("owner", "other", "rateLimited", "pager", "synced")
     tokens = {name: dev_server.token(f"web-{name}-{run}") for name in names} | {
-        "freePlan": dev_server.token(f"web-freePlan-{run}", features="u:1_interview")
+        "freePlan": dev_server.token(f"web-freePlan-{run}", features="u:1_interview"),
+        "fiveQuestions": dev_server.token(f"web-fiveQuestions-{run}", features="u:5_questions"),
     }
     # Clerk's user.created for "synced", signed with the dev secret `make dev` verifies with
     synced = f"web-synced-{run}"
@@ -60,5 +61,5 @@ def test_the_web_apps_actions_against_the_dev_server(built: None, dev_server: De
     assert passed is not None, output[-5_000:]
     for other in ("fail", "cancelled", "skipped", "todo"):
         assert re.search(rf"^# {other} 0$", output, re.MULTILINE), output[-5_000:]
-    assert int(passed[1]) >= 14, "fewer node tests ran than e2e/actions.test.ts holds"
+    assert int(passed[1]) >= 18, "fewer node tests ran than e2e/actions.test.ts holds"
     print(f"node --test e2e/: {passed[1]} passed")

@@ -16,7 +16,7 @@ from jobprep_local.invoke import LambdaHttpResponse, LocalApi
 from tests import aws_stacks
 from tests.conftest import EventSink, app_tables
 
-ALL_FEATURES = "u:unlimited_interviews"
+ALL_FEATURES = "u:unlimited_interviews,u:unlimited_questions"
 
 
 class ApiClient:

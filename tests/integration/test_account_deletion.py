@@ -46,9 +46,9 @@ def user_rows(engine: Engine, user: str) -> dict[str, list[tuple[Any, ...]]]:
 def arrange_user(
     api: ApiClient, user: str, job_infos: int = 2, interviews_each: int = 2, questions_each: int = 0
 ) -> dict[str, list[str]]:
-    """Job infos and interviews through the API, so an Idempotency-Key and a rate-limit bucket exist
-    too; the profile through Clerk's user.created; questions (`questions_each` on the first job
-    info) and plan usage written directly."""
+    """Job infos, interviews and questions (`questions_each` on the first job info) through the API,
+    so an Idempotency-Key, a rate-limit bucket and the plan usage exist too; the profile through
+    Clerk's user.created; an interview's plan usage written directly."""
     ids: dict[str, list[str]] = {"job_infos": [], "interviews": [], "questions": []}
     assert deliver(api, *signed(user_profile("user.created", user), WEBHOOK_SECRET)).status == 204
     for n in range(job_infos):
@@ -62,19 +62,19 @@ def arrange_user(
         job_info_id = response.json()["id"]
         ids["job_infos"].append(job_info_id)
         ids["interviews"] += [api.create_interview(job_info_id, user=user)["id"] for _ in range(interviews_each)]
+    for n in range(questions_each if ids["job_infos"] else 0):
+        path = f"/job-infos/{ids['job_infos'][0]}/questions"
+        response = api.post(path, {"text": f"question {n}", "difficulty": "easy"}, user=user)
+        assert response.status == 201, response.body
+        ids["questions"].append(response.json()["id"])
     with api.engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO plan_usage (user_id, interviews, questions) VALUES (:u, 1, :q)"),
-            {"u": user, "q": questions_each},
+            text(
+                "INSERT INTO plan_usage (user_id, interviews) VALUES (:u, 1)"
+                " ON CONFLICT (user_id) DO UPDATE SET interviews = 1"
+            ),
+            {"u": user},
         )
-        for n in range(questions_each if ids["job_infos"] else 0):
-            ids["questions"].append(
-                conn.execute(
-                    text("INSERT INTO questions (job_info_id, text, difficulty) VALUES (:j, :t, 'easy') RETURNING id"),
-                    {"j": ids["job_infos"][0], "t": f"question {n}"},
-                ).scalar_one()
-            )
-    ids["questions"] = [str(q) for q in ids["questions"]]
     return ids
 
 
@@ -147,6 +147,8 @@ def test_user_deleted_removes_every_row_of_that_user_and_only_theirs(
     # the web app's other views of alice are gone through the API as well
     assert api.get("/job-infos", user="alice").json()["items"] == []
     assert api.get(f"/interviews/{alice['interviews'][0]}", user="alice").status == 404
+    assert api.get(f"/questions/{alice['questions'][0]}", user="alice").status == 404
+    assert api.get("/me", user="alice").json()["plan"]["questions"]["used"] == 0, "plan usage went too"
 
 
 def test_job_infos_without_interviews_do_not_invalidate_interviews_globally(

@@ -9,6 +9,7 @@ are judged against planted mistakes, which must each be caught."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -230,3 +231,62 @@ def test_the_clerk_webhook_in_aurora_reads_its_secret_through_the_endpoint(
     assert not harness.problems(), messages(harness.problems())
     assert status == 204
     assert as_in_aws.get("/me", user=USER).json()["profile"] is not None
+
+
+def test_why_the_evaluator_is_not_motos_iam_enforcement(aws: None) -> None:
+    """CreateJobInfoFunction's translated role, attached to a moto IAM user and called with that
+    user's keys under moto's enforcement (set_initial_no_auth_action_count): moto agrees with the
+    evaluator on SQS, where it checks Resource, and refuses PutEvents on the very bus the role names,
+    because for EventBridge it matches the statement against "*"."""
+    from botocore.exceptions import ClientError
+    from moto.core import set_initial_no_auth_action_count
+
+    stack = all_stacks()["external"]
+    sqs, events, iam = boto3.client("sqs"), boto3.client("events"), boto3.client("iam")
+    bus = os.environ["EVENT_BUS_NAME"]
+    events.create_event_bus(Name=bus)
+    own = sqs.create_queue(QueueName="job-prep-dev-relay-wakeup")["QueueUrl"]
+    other = sqs.create_queue(QueueName="someone-elses-queue")["QueueUrl"]
+    physical = aws_model.physical_from_environment(stack, {"EVENT_BUS_NAME": bus, "RELAY_WAKEUP_QUEUE_URL": own})
+    role = AwsModel(stack).role("CreateJobInfoFunction", physical)
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": s.effect, "Action": list(s.actions), "Resource": list(s.resources)} for s in role.statements
+        ],
+    }
+    iam.create_user(UserName="create-job-info")
+    iam.put_user_policy(UserName="create-job-info", PolicyName="role", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName="create-job-info")["AccessKey"]
+
+    @set_initial_no_auth_action_count(0)
+    def as_the_role() -> dict[str, bool]:
+        session = boto3.session.Session(
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], region_name="us-east-1"
+        )
+
+        def allowed(call: Any) -> bool:
+            try:
+                call()
+            except ClientError as exc:  # moto's SQS answers its AccessDenied body with code "403"
+                if "AccessDenied" not in str(exc):
+                    raise
+                return False
+            return True
+
+        entry: Any = {"Source": "job-prep.test", "DetailType": "Test", "Detail": "{}", "EventBusName": bus}
+        return {
+            "own queue": allowed(lambda: session.client("sqs").send_message(QueueUrl=own, MessageBody="x")),
+            "other queue": allowed(lambda: session.client("sqs").send_message(QueueUrl=other, MessageBody="x")),
+            "its bus": allowed(lambda: session.client("events").put_events(Entries=[entry])),
+        }
+
+    moto = as_the_role()
+    [own_arn], [other_arn] = (aws_model.resources_of("sqs", "SendMessage", {"QueueUrl": q}) for q in (own, other))
+    ours = {
+        "own queue": role.decide("sqs:SendMessage", own_arn)[0],
+        "other queue": role.decide("sqs:SendMessage", other_arn)[0],
+        "its bus": role.decide("events:PutEvents", f"arn:aws:events:us-east-1:123456789012:event-bus/{bus}")[0],
+    }
+    assert ours == {"own queue": True, "other queue": False, "its bus": True}
+    assert moto == {"own queue": True, "other queue": False, "its bus": False}

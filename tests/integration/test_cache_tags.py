@@ -29,6 +29,5 @@ def test_interview_tags_are_the_original_apps(database: Engine) -> None:
 def test_user_and_question_tags_are_the_original_apps(database: Engine) -> None:
     user = literal("user_1", String)
     assert evaluated(database, cache_tags.user_tags(user)) == ["global:users", "id:user_1:users"]
-    question = [cache_tags.questions_global(), cache_tags.questions_of_job_info(literal(JOB, Uuid))]
-    question.append(cache_tags.question(literal(IV, Uuid)))
+    question = cache_tags.question_tags(literal(IV, Uuid), literal(JOB, Uuid))
     assert evaluated(database, question) == ["global:questions", f"jobInfo:{JOB}:questions", f"id:{IV}:questions"]

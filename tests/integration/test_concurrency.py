@@ -14,11 +14,13 @@ from sqlalchemy.engine import Engine
 
 from jobprep.config import get_settings
 from jobprep.db import engine as db
-from jobprep.errors import PreconditionFailed, RateLimited
+from jobprep.errors import PlanLimitReached, PreconditionFailed, RateLimited
 from jobprep.interviews.schemas import InterviewCreate
 from jobprep.interviews.service import create_interview
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
 from jobprep.job_infos.service import create_job_info, get_job_info, update_job_info
+from jobprep.questions.schemas import QuestionCreate
+from jobprep.questions.service import create_question
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient
 
@@ -133,3 +135,21 @@ def test_token_bucket_is_safe_under_concurrency(containers: None, clean_db: Engi
     assert all(r.retry_after_seconds > 0 for r in limited)
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM interviews")).scalar_one() == 12
+
+
+def test_the_question_limit_is_safe_under_concurrency(containers: None, clean_db: Engine) -> None:
+    """12 concurrent creates on the 5_questions plan, from a user with no plan_usage row yet
+    (concurrent first inserts of it): exactly 5 questions, the rest refused, the count 5."""
+    job = create_job_info(
+        "alice", JobInfoCreate.model_validate({"name": "n", "experienceLevel": "senior", "description": "-"})
+    )
+    body = QuestionCreate.model_validate({"text": "q", "difficulty": "easy"})
+    five = frozenset({"5_questions"})
+    results: list[Any] = run_concurrently(12, lambda i: create_question("alice", five, job.resource.id, body))
+    refused = [r for r in results if isinstance(r, PlanLimitReached)]
+    others = [r for r in results if isinstance(r, BaseException) and not isinstance(r, PlanLimitReached)]
+    assert not others
+    assert len(refused) == 7
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM questions")).scalar_one() == 5
+        assert conn.execute(text("SELECT questions FROM plan_usage WHERE user_id = 'alice'")).scalar_one() == 5

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from jobprep_local.openapi import build_openapi
 from jobprep_local.template import PROJECT_ROOT, functions
 from tests.conftest import EventSink
-from tests.integration.conftest import ApiClient, snapshot
+from tests.integration.conftest import ALL_FEATURES, ApiClient, snapshot
 
 # Bounded in `make test`; `make fuzz` runs many more (JOBPREP_FUZZ_EXAMPLES).
 EXAMPLES_PER_ROUTE = int(os.environ.get("JOBPREP_FUZZ_EXAMPLES", "60"))
@@ -92,7 +92,12 @@ def test_no_input_breaks_a_route(
 ) -> None:
     if not hasattr(api, "world"):
         job = api.create_job_info()
-        api.world = {"jobInfoId": job["id"], "interviewId": api.create_interview(job["id"])["id"]}  # type: ignore[attr-defined]
+        question = api.post(f"/job-infos/{job['id']}/questions", {"text": "q", "difficulty": "easy"}).json()
+        api.world = {  # type: ignore[attr-defined]
+            "jobInfoId": job["id"],
+            "interviewId": api.create_interview(job["id"])["id"],
+            "questionId": question["id"],
+        }
     world: dict[str, str] = api.world  # type: ignore[attr-defined]
     method, template = route.split(" ")
     user = data.draw(st.sampled_from(["alice", "bob"]))
@@ -116,7 +121,7 @@ def test_no_input_breaks_a_route(
         return
     before = snapshot(clean_db)
     response = api.api.invoke(
-        match, path, headers=headers, query=query, body=body, claims={"sub": user, "fea": "u:unlimited_interviews"}
+        match, path, headers=headers, query=query, body=body, claims={"sub": user, "fea": ALL_FEATURES}
     )
     TALLY[f"{route} -> {response.status}"] += 1
     TALLY["inputs"] += 1

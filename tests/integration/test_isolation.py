@@ -18,13 +18,15 @@ MISSING = "3f1c8a4e-8a7b-4a55-9d0c-6f1f1d2f9a10"
 def alices(api: ApiClient, event_sink: EventSink) -> dict[str, Any]:
     job = api.create_job_info(title="secret title")
     interview = api.create_interview(job["id"], humeChatId="chat-1")
+    question = api.post(f"/job-infos/{job['id']}/questions", {"text": "secret question", "difficulty": "easy"})
+    assert question.status == 201, question.body
     event_sink.drain()
-    return {"job": job["id"], "interview": interview["id"]}
+    return {"job": job["id"], "interview": interview["id"], "question": question.json()["id"]}
 
 
 # Which of Alice's resources each path parameter names. A route with a new kind of path
 # parameter fails here until it is mapped, so it cannot slip past the isolation tests.
-OWNED_BY_PARAMETER = {"jobInfoId": "job", "interviewId": "interview"}
+OWNED_BY_PARAMETER = {"jobInfoId": "job", "interviewId": "interview", "questionId": "question"}
 
 
 def _requests(*, collections: bool) -> list[tuple[str, str, Any]]:
@@ -58,6 +60,9 @@ def test_every_route_with_an_id_is_covered() -> None:
         ("GET", "/interviews/{interview}"),
         ("PATCH", "/interviews/{interview}"),
         ("DELETE", "/interviews/{interview}"),
+        ("POST", "/job-infos/{job}/questions"),
+        ("GET", "/job-infos/{job}/questions"),
+        ("GET", "/questions/{question}"),
     }
 
 
@@ -72,9 +77,14 @@ def test_foreign_rows_are_404_and_untouched(
     body: Any,
 ) -> None:
     before = snapshot(clean_db)
+    # Bob's plan allows everything (ApiClient's default): only ownership can refuse him.
     foreign = api.request(method, template.format(**alices), user="bob", json_body=body)
-    missing = api.request(method, template.format(job=MISSING, interview=MISSING), user="bob", json_body=body)
-    malformed = api.request(method, template.format(job="not-a-uuid", interview="1"), user="bob", json_body=body)
+    missing = api.request(
+        method, template.format(job=MISSING, interview=MISSING, question=MISSING), user="bob", json_body=body
+    )
+    malformed = api.request(
+        method, template.format(job="not-a-uuid", interview="1", question="q"), user="bob", json_body=body
+    )
 
     assert foreign.status == missing.status == malformed.status == 404
     assert foreign.json() == missing.json() == {"statusCode": 404, "code": "NOT_FOUND", "message": "Resource not found"}

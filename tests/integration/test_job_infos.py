@@ -123,13 +123,16 @@ def test_if_match_guards_updates_and_deletes(api: ApiClient, event_sink: EventSi
     assert api.get(path).status == 404
 
 
-def test_delete_cascades_interviews_and_invalidates_them(
+def test_delete_cascades_interviews_and_questions_and_invalidates_them(
     api: ApiClient, event_sink: EventSink, clean_db: Engine
 ) -> None:
     job = api.create_job_info()
     other = api.create_job_info(name="kept")
     interviews = [api.create_interview(job["id"])["id"] for _ in range(2)]
     kept_interview = api.create_interview(other["id"])["id"]
+    ask = {"text": "q", "difficulty": "easy"}
+    questions = [api.post(f"/job-infos/{job['id']}/questions", ask).json()["id"] for _ in range(3)]
+    kept_question = api.post(f"/job-infos/{other['id']}/questions", ask).json()["id"]
     event_sink.drain()
 
     response = api.delete(f"/job-infos/{job['id']}")
@@ -139,21 +142,30 @@ def test_delete_cascades_interviews_and_invalidates_them(
     [event] = event_sink.drain()
     assert event["detail-type"] == "JobInfoDeleted"
     jid = job["id"]
-    assert event["detail"]["tags"][:5] == [
+    tags = event["detail"]["tags"]
+    assert tags[:6] == [
         "global:jobInfos",
         "user:alice:jobInfos",
         f"id:{jid}:jobInfos",
         f"jobInfo:{jid}:interviews",
+        f"jobInfo:{jid}:questions",
         "global:interviews",
     ]
-    assert sorted(event["detail"]["tags"][5:]) == sorted(f"id:{i}:interviews" for i in interviews)
+    assert sorted(tags[6:8]) == sorted(f"id:{i}:interviews" for i in interviews)
+    assert tags[8] == "global:questions"
+    assert sorted(tags[9:]) == sorted(f"id:{q}:questions" for q in questions)
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT id::text FROM interviews")).scalars().all() == [kept_interview]
+        assert conn.execute(text("SELECT id::text FROM questions")).scalars().all() == [kept_question]
     assert api.get(f"/interviews/{interviews[0]}").status == 404
+    assert api.get(f"/questions/{questions[0]}").status == 404
+    assert api.get(f"/job-infos/{jid}/questions").status == 404
     assert api.delete(f"/job-infos/{job['id']}").status == 404
 
 
-def test_delete_without_interviews_still_invalidates_their_list(api: ApiClient, event_sink: EventSink) -> None:
+def test_delete_without_interviews_or_questions_still_invalidates_their_lists(
+    api: ApiClient, event_sink: EventSink
+) -> None:
     job = api.create_job_info()
     event_sink.drain()
     assert api.delete(f"/job-infos/{job['id']}").status == 204
@@ -163,6 +175,7 @@ def test_delete_without_interviews_still_invalidates_their_list(api: ApiClient, 
         "user:alice:jobInfos",
         f"id:{job['id']}:jobInfos",
         f"jobInfo:{job['id']}:interviews",
+        f"jobInfo:{job['id']}:questions",
     ]
 
 

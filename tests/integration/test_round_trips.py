@@ -54,8 +54,10 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
     job = api.create_job_info()  # warm: the connection is open, the statements compiled
     interview = api.create_interview(job["id"])
     doomed = api.create_interview(job["id"])
+    question = api.post(f"/job-infos/{job['id']}/questions", {"text": "q", "difficulty": "easy"}).json()
     assert receipts.pending(), "the last publish's sent mark waits for the next statement"
-    jid, iid = job["id"], interview["id"]
+    jid, iid, qid = job["id"], interview["id"], question["id"]
+    ask = {"text": "another", "difficulty": "hard"}
     body = {"name": "n", "experienceLevel": "junior", "description": "d"}
     operations: dict[str, Callable[[], Any]] = {
         "get job info": lambda: api.get(f"/job-infos/{jid}"),
@@ -75,7 +77,24 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
         "create interview, Idempotency-Key": lambda: api.post(
             f"/job-infos/{jid}/interviews", {}, headers={"idempotency-key": "k2"}
         ),
+        "create interview, started (humeChatId: a plan unit spent)": lambda: api.post(
+            f"/job-infos/{jid}/interviews", {"humeChatId": "chat-started"}
+        ),
         "update interview": lambda: api.patch(f"/interviews/{iid}", {"humeChatId": "chat-rt", "feedback": "good"}),
+        "create question": lambda: api.post(f"/job-infos/{jid}/questions", ask),
+        "create question, Idempotency-Key": lambda: api.post(
+            f"/job-infos/{jid}/questions", ask, headers={"idempotency-key": "k3"}
+        ),
+        "replay of that question's key": lambda: api.post(
+            f"/job-infos/{jid}/questions", ask, headers={"idempotency-key": "k3"}
+        ),
+        "question over the plan (403)": lambda: api.post(f"/job-infos/{jid}/questions", ask, features=""),
+        "get question": lambda: api.get(f"/questions/{qid}"),
+        "get question, If-None-Match (304)": lambda: api.get(f"/questions/{qid}", headers={"if-none-match": '"1"'}),
+        "list questions": lambda: api.get(f"/job-infos/{jid}/questions"),
+        "list questions, If-None-Match (304)": lambda: api.get(
+            f"/job-infos/{jid}/questions", headers={"if-none-match": "*"}
+        ),
         "another user's job info (404)": lambda: api.get(f"/job-infos/{jid}", user="bob"),
         "get me": lambda: api.get("/me"),
         "get me, If-None-Match (304)": lambda: api.get("/me", headers={"if-none-match": "*"}),
@@ -85,11 +104,28 @@ def test_every_operation_waits_for_one_round_trip(api: ApiClient, proxy: DelayPr
         "delete interview, stale If-Match (412)": lambda: api.delete(f"/interviews/{iid}", headers={"if-match": '"9"'}),
         "delete job info": lambda: api.delete(f"/job-infos/{jid}"),
     }
-    counts = {}
+    counts: dict[str, int] = {}
+    answers: dict[str, Any] = {}
+
+    def answered(name: str, call: Callable[[], Any]) -> Callable[[], None]:
+        return lambda: answers.__setitem__(name, call())
+
     for name, call in operations.items():
-        counts[name] = waited(proxy, call)
+        counts[name] = waited(proxy, answered(name, call))
     assert counts == dict.fromkeys(operations, 1)
     assert proxy.connections() == 1, "one connection for the whole warm container"
+    statuses = {
+        name: answers[name].status
+        for name in operations
+        if name.startswith(("create interview, s", "change", "delete"))
+    }
+    assert statuses == {
+        "create interview, started (humeChatId: a plan unit spent)": 201,
+        "change a humeChatId (409)": 409,
+        "delete interview": 204,
+        "delete interview, stale If-Match (412)": 412,
+        "delete job info": 204,
+    }
 
 
 def test_account_deletion_waits_for_one_round_trip(api: ApiClient, proxy: DelayProxy, event_sink: EventSink) -> None:

@@ -76,6 +76,9 @@ def test_every_statement_the_app_sends_is_in_sql(
     api.patch(f"/interviews/{interview['id']}", {"humeChatId": "h", "feedback": "f"})
     api.get(f"/job-infos/{job['id']}/interviews", query="completed=true")
     api.delete(f"/interviews/{api.create_interview(job['id'])['id']}")
+    question = api.post(f"/job-infos/{job['id']}/questions", {"text": "q", "difficulty": "easy"}).json()
+    api.get(f"/questions/{question['id']}")
+    api.get(f"/job-infos/{job['id']}/questions")
     api.delete(f"/job-infos/{job['id']}")
     match = api.api.match("POST", "/webhooks/clerk")
     assert match is not None

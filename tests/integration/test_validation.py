@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from jobprep.interviews.tables import FEEDBACK_MAX, HUME_CHAT_ID_MAX
 from jobprep.job_infos.tables import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from jobprep.questions.tables import TEXT_MAX as QUESTION_TEXT_MAX
 from jobprep_local.apigw import http_api_event
 from tests.conftest import EventSink
 from tests.integration.conftest import ApiClient, snapshot
@@ -46,6 +47,12 @@ CASES: list[tuple[str, Any, int, list[Any] | None]] = [
     ("PATCH interview", {"feedback": {"text": "x"}}, 422, ["body", "feedback"]),
     ("PATCH interview", {"score": 10}, 422, ["body", "score"]),
     ("PATCH interview", "nul", 400, None),
+    ("POST question", {"difficulty": "easy"}, 422, ["body", "text"]),
+    ("POST question", {"text": "q" * (QUESTION_TEXT_MAX + 1), "difficulty": "easy"}, 422, ["body", "text"]),
+    ("POST question", {"text": "q", "difficulty": "trivial"}, 422, ["body", "difficulty"]),
+    ("POST question", {"text": "q", "difficulty": "easy", "jobInfoId": "x"}, 422, ["body", "jobInfoId"]),
+    ("POST question", "{}", 422, ["body", "text"]),
+    ("POST question", "", 400, None),
 ]
 
 
@@ -68,6 +75,7 @@ def test_bad_bodies_are_rejected_and_change_nothing(
         "PATCH job": f"/job-infos/{job['id']}",
         "POST interview": f"/job-infos/{job['id']}/interviews",
         "PATCH interview": f"/interviews/{interview['id']}",
+        "POST question": f"/job-infos/{job['id']}/questions",
     }[route]
     before = snapshot(clean_db)
 
@@ -107,12 +115,13 @@ def test_control_characters_in_the_subject_claim_are_not_an_identity(api: ApiCli
     assert snapshot(clean_db) == before
 
 
-BODY_ROUTES = ["POST job", "PATCH job", "POST interview", "PATCH interview"]
+BODY_ROUTES = ["POST job", "PATCH job", "POST interview", "PATCH interview", "POST question"]
 VALID_BODY = {
     "POST job": GOOD_JOB,
     "PATCH job": {"name": "Renamed"},
     "POST interview": {"duration": "00:01:00"},
     "PATCH interview": {"duration": "00:02:00"},
+    "POST question": {"text": "What is a closure?", "difficulty": "easy"},
 }
 UNSUPPORTED = {
     "statusCode": 415,
@@ -128,6 +137,7 @@ def _route_path(route: str, job: dict[str, Any], interview: dict[str, Any]) -> s
         "PATCH job": f"/job-infos/{job['id']}",
         "POST interview": f"/job-infos/{job['id']}/interviews",
         "PATCH interview": f"/interviews/{interview['id']}",
+        "POST question": f"/job-infos/{job['id']}/questions",
     }[route]
 
 
@@ -180,7 +190,7 @@ def test_a_body_that_is_not_json_is_415_and_changes_nothing(
     assert event_sink.drain() == []
 
 
-ALL = "u:unlimited_interviews"
+ALL = "u:unlimited_interviews,u:unlimited_questions"
 
 
 def _raw_event(api: ApiClient, route: str, path: str, body: str, *, base64_encoded: bool) -> dict[str, Any]:

@@ -51,9 +51,9 @@ def test_idle_cost_follows_the_template() -> None:
     assert "RDS Proxy" not in external
     assert "Interface VPC endpoints" not in external
     # external: the alarms and the dashboard cost more than anything else at rest (issue 17: ~$0.01/h)
-    assert sum(external.values()) == pytest.approx(0.012, abs=0.002)
+    assert 0.005 < sum(external.values()) < 0.03  # grows with each function's alarms
     assert external["CloudWatch alarms"] + external["CloudWatch dashboard"] > sum(external.values()) / 2
-    assert sum(aurora.values()) == pytest.approx(0.25, abs=0.02)
+    assert 0.2 < sum(aurora.values()) < 0.3
 
 
 def test_idle_cost_sees_a_removed_resource() -> None:

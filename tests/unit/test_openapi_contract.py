@@ -45,9 +45,9 @@ def expected_statuses(path: str, method: str) -> set[int]:
         statuses.add(404)  # missing or another user's
     if method in ("patch", "delete"):
         statuses.add(412)  # If-Match
-    if method == "get" and (path.endswith("Id}") or path == "/me"):
-        statuses.add(304)  # If-None-Match: a GET of one resource, not of a page
-    if (path, method) == ("/job-infos/{jobInfoId}/interviews", "post"):
+    if method == "get" and (path.endswith("Id}") or path in ("/me", "/job-infos/{jobInfoId}/questions")):
+        statuses.add(304)  # If-None-Match: a GET of one resource, or a page with a body-hash ETag
+    if method == "post" and path in ("/job-infos/{jobInfoId}/interviews", "/job-infos/{jobInfoId}/questions"):
         statuses.add(403)  # the plan limit
     if (path, method) == ("/interviews/{interviewId}", "patch"):
         statuses.add(409)  # humeChatId set once, feedback only once it is set

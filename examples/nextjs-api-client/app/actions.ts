@@ -13,6 +13,7 @@ import {
   type JobInfoCreate,
   type JobInfoUpdate,
   type PageQuery,
+  type QuestionCreate,
 } from "../lib/actions";
 
 function apiBaseUrl(): string {
@@ -66,4 +67,20 @@ export async function getMe() {
 
 export async function canCreateInterview() {
   return (await actions()).canCreateInterview();
+}
+
+export async function createQuestion(data: { jobInfoId: string } & QuestionCreate) {
+  return (await actions()).createQuestion(data);
+}
+
+export async function getQuestion(id: string) {
+  return (await actions()).getQuestion(id);
+}
+
+export async function listQuestions(jobInfoId: string, query?: PageQuery) {
+  return (await actions()).listQuestions(jobInfoId, query);
+}
+
+export async function canCreateQuestion() {
+  return (await actions()).canCreateQuestion();
 }

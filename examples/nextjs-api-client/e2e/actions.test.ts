@@ -1,14 +1,22 @@
 // The actions against a running API (`make dev`), as the web app calls them: run by
 // tests/e2e/test_web_app_client.py, which starts the dev server, mints a dev JWT per user and sets
 //   JOBPREP_API_URL     the API's base URL
-//   JOBPREP_TOKENS      {"owner", "other", "freePlan", "rateLimited", "pager", "synced"}: a token each,
-//                       for users of their own (freePlan has only the 1_interview feature)
+//   JOBPREP_TOKENS      {"owner", "other", "freePlan", "rateLimited", "pager", "synced", "fiveQuestions"}:
+//                       a token each, for users of their own (freePlan has only the 1_interview feature,
+//                       fiveQuestions only 5_questions; the others every feature)
 //   JOBPREP_PROFILES    {"synced": {id, name, email}}: the profile Clerk's user.created (signed with
 //                       the dev secret) gave the dev server before this run
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { createActions, jobInfoPath, INVALID_INTERVIEW_DATA_MESSAGE, INVALID_JOB_DATA_MESSAGE } from "../lib/actions";
+import {
+  createActions,
+  jobInfoPath,
+  INVALID_INTERVIEW_DATA_MESSAGE,
+  INVALID_JOB_DATA_MESSAGE,
+  INVALID_QUESTION_DATA_MESSAGE,
+  type QuestionCreate,
+} from "../lib/actions";
 import { createApiClient } from "../lib/api/client";
 import { NO_PERMISSION_MESSAGE, PLAN_LIMIT_MESSAGE, RATE_LIMIT_MESSAGE } from "../lib/api/result";
 
@@ -19,7 +27,7 @@ if (!BASE_URL || !process.env.JOBPREP_TOKENS || !process.env.JOBPREP_PROFILES) {
   );
 }
 const TOKENS = JSON.parse(process.env.JOBPREP_TOKENS) as Record<
-  "owner" | "other" | "freePlan" | "rateLimited" | "pager" | "synced",
+  "owner" | "other" | "freePlan" | "rateLimited" | "pager" | "synced" | "fiveQuestions",
   string
 >;
 const PROFILES = JSON.parse(process.env.JOBPREP_PROFILES) as Record<
@@ -218,6 +226,78 @@ describe("interviews", () => {
     assert.equal(me.interviewTokens.available, 0);
     assert.ok(me.interviewTokens.nextAt !== null && Date.parse(me.interviewTokens.nextAt) > Date.now());
     assert.equal(await fast.canCreateInterview(), false);
+  });
+});
+
+describe("questions", () => {
+  it("createQuestion answers its id; getQuestion returns it; listQuestions oldest first, page by page", async () => {
+    const jobInfoId = await savedJobInfoId(owner.createJobInfo(JOB));
+    const ids: string[] = [];
+    for (const [n, difficulty] of (["easy", "medium", "hard"] as const).entries()) {
+      const created = await owner.createQuestion({ jobInfoId, text: `Question ${n}?`, difficulty });
+      if (created.error) assert.fail(created.message);
+      assert.deepEqual(Object.keys(created).sort(), ["error", "id"]);
+      ids.push(created.id);
+    }
+    const question = ok(await owner.getQuestion(ids[1] as string));
+    assert.deepEqual(
+      { jobInfoId: question.jobInfoId, text: question.text, difficulty: question.difficulty },
+      { jobInfoId, text: "Question 1?", difficulty: "medium" },
+    );
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = ok(await owner.listQuestions(jobInfoId, { limit: 2, ...(cursor ? { cursor } : {}) }));
+      seen.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    assert.deepEqual(seen, ids, "every question once, oldest first");
+  });
+
+  it("createQuestion refuses invalid data, and another user's job info; the reads refuse another user", async () => {
+    const jobInfoId = await savedJobInfoId(owner.createJobInfo(JOB));
+    const invalid = { jobInfoId, text: "Why?", difficulty: "impossible" } as unknown as { jobInfoId: string } & QuestionCreate;
+    assert.deepEqual(await owner.createQuestion(invalid), {
+      error: true,
+      message: INVALID_QUESTION_DATA_MESSAGE,
+      status: 422,
+    });
+    const refused = { error: true, message: NO_PERMISSION_MESSAGE, status: 404 };
+    assert.deepEqual(await other.createQuestion({ jobInfoId, text: "Mine?", difficulty: "easy" }), refused);
+    const created = await owner.createQuestion({ jobInfoId, text: "Why?", difficulty: "easy" });
+    if (created.error) assert.fail(created.message);
+    assert.deepEqual(await other.getQuestion(created.id), refused);
+    assert.deepEqual(await other.listQuestions(jobInfoId), refused);
+    assert.deepEqual(ok(await owner.listQuestions(jobInfoId)).items.map((item) => item.id), [created.id]);
+  });
+
+  it("5_questions: five, then PLAN_LIMIT, and deleting the job info gives none back", async () => {
+    const five = actionsFor(TOKENS.fiveQuestions);
+    const jobInfoId = await savedJobInfoId(five.createJobInfo(JOB));
+    for (let n = 0; n < 5; n++) {
+      assert.equal(await five.canCreateQuestion(), true);
+      assert.equal((await five.createQuestion({ jobInfoId, text: `Q${n}?`, difficulty: "easy" })).error, false);
+    }
+    assert.equal(await five.canCreateQuestion(), false);
+    const limited = { error: true, message: PLAN_LIMIT_MESSAGE, status: 403 };
+    assert.deepEqual(await five.createQuestion({ jobInfoId, text: "Q5?", difficulty: "easy" }), limited);
+    assert.deepEqual(ok(await five.getMe()).plan.questions, { used: 5, limit: 5, unlimited: false });
+
+    assert.deepEqual(await five.deleteJobInfo(jobInfoId), { error: false, data: undefined });
+    const fresh = await savedJobInfoId(five.createJobInfo(JOB));
+    assert.deepEqual(await five.createQuestion({ jobInfoId: fresh, text: "Again?", difficulty: "easy" }), limited);
+    assert.equal(await five.canCreateQuestion(), false);
+  });
+
+  it("the free plan has no questions: PLAN_LIMIT, and canCreateQuestion says so first", async () => {
+    const free = actionsFor(TOKENS.freePlan);
+    const jobInfoId = await savedJobInfoId(free.createJobInfo(JOB));
+    assert.equal(await free.canCreateQuestion(), false);
+    assert.deepEqual(await free.createQuestion({ jobInfoId, text: "Q?", difficulty: "easy" }), {
+      error: true,
+      message: PLAN_LIMIT_MESSAGE,
+      status: 403,
+    });
   });
 });
 

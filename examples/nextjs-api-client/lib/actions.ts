@@ -2,8 +2,8 @@
 // names, arguments and answers (`{ error: true, message }`; a redirect after saving a job info);
 // free of Next.js and Clerk, which app/actions.ts injects, so `node --test` drives them as they are.
 //
-// A route added later (questions, DELETE /interviews/{id}) is `npm run generate` and one entry
-// here: `call(api.VERB("/path", { params, body }))`, checked by tsc against openapi.json.
+// A route added later is `npm run generate` and one entry here (the questions were added so):
+// `call(api.VERB("/path", { params, body }))`, checked by tsc against openapi.json.
 import type { ApiClient, Schemas } from "./api/client";
 import { call, type ActionFailure, type ActionResult } from "./api/result";
 
@@ -15,6 +15,10 @@ export type Interview = Schemas["InterviewOut"];
 export type InterviewPage = Schemas["InterviewPage"];
 export type InterviewUpdate = Schemas["InterviewUpdate"];
 export type Me = Schemas["MeOut"];
+export type Question = Schemas["QuestionOut"];
+export type QuestionPage = Schemas["QuestionPage"];
+export type QuestionCreate = Schemas["QuestionCreate"];
+export type QuestionDifficulty = Question["difficulty"];
 export interface PageQuery {
   limit?: number;
   /** The previous page's nextCursor. */
@@ -23,6 +27,7 @@ export interface PageQuery {
 
 export const INVALID_JOB_DATA_MESSAGE = "Invalid job data";
 export const INVALID_INTERVIEW_DATA_MESSAGE = "Invalid interview data";
+export const INVALID_QUESTION_DATA_MESSAGE = "Invalid question data";
 
 export function jobInfoPath(id: string): string {
   return `/app/job-infos/${id}`;
@@ -38,6 +43,7 @@ export interface ActionDeps {
 export function createActions({ api, redirect }: ActionDeps) {
   const jobInfo = (jobInfoId: string) => ({ params: { path: { jobInfoId } } });
   const interview = (interviewId: string) => ({ params: { path: { interviewId } } });
+  const question = (questionId: string) => ({ params: { path: { questionId } } });
 
   return {
     /** Saves a job info and goes to its page; answers only when it could not be saved. */
@@ -88,6 +94,43 @@ export function createActions({ api, redirect }: ActionDeps) {
 
     listInterviews(jobInfoId: string, query: PageQuery = {}): Promise<ActionResult<InterviewPage>> {
       return call(api.GET("/job-infos/{jobInfoId}/interviews", { params: { path: { jobInfoId }, query } }));
+    },
+
+    /**
+     * The original's insertQuestion, once its AI has written the question: the API checks the job
+     * info is the user's and spends one question of the plan (403 PLAN_LIMIT past 5_questions'
+     * five; deleting questions or their job info gives none back).
+     */
+    async createQuestion({
+      jobInfoId,
+      text,
+      difficulty,
+    }: { jobInfoId: string } & QuestionCreate): Promise<ActionFailure | { error: false; id: string }> {
+      const result = await call(
+        api.POST("/job-infos/{jobInfoId}/questions", { ...jobInfo(jobInfoId), body: { text, difficulty } }),
+        INVALID_QUESTION_DATA_MESSAGE,
+      );
+      return result.error ? result : { error: false, id: result.data.id };
+    },
+
+    getQuestion(id: string): Promise<ActionResult<Question>> {
+      return call(api.GET("/questions/{questionId}", question(id)));
+    },
+
+    /** Oldest first, as the original's question list shows them. */
+    listQuestions(jobInfoId: string, query: PageQuery = {}): Promise<ActionResult<QuestionPage>> {
+      return call(api.GET("/job-infos/{jobInfoId}/questions", { params: { path: { jobInfoId }, query } }));
+    },
+
+    /**
+     * The original's canCreateQuestion: unlimited, or fewer questions created than the plan allows
+     * (GET /me counts them as POST .../questions does). False also when the API cannot say.
+     */
+    async canCreateQuestion(): Promise<boolean> {
+      const me = await call(api.GET("/me"));
+      if (me.error) return false;
+      const { used, limit, unlimited } = me.data.plan.questions;
+      return unlimited || (limit !== null && used < limit);
     },
 
     /**

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { createActions, jobInfoPath } from "../lib/actions";
+import { createActions, INVALID_QUESTION_DATA_MESSAGE, jobInfoPath } from "../lib/actions";
 import { createApiClient, type TokenGetter } from "../lib/api/client";
 import {
   NO_PERMISSION_MESSAGE,
@@ -181,6 +181,72 @@ describe("getMe / canCreateInterview", () => {
     ] as const) {
       const { actions } = setup(() => answer.clone());
       assert.equal(await actions.canCreateInterview(), expected);
+    }
+  });
+});
+
+describe("questions", () => {
+  const QUESTION = {
+    id: "0b8f6d1e-3c2a-4e5f-8a9b-1c2d3e4f5a6b",
+    jobInfoId: JOB.id,
+    text: "What is a closure?",
+    difficulty: "easy",
+    createdAt: "2026-01-01T00:00:00Z",
+    updatedAt: "2026-01-01T00:00:00Z",
+  } as const;
+
+  it("createQuestion posts the text and difficulty to the job info's questions and answers the id", async () => {
+    const { actions, sent } = setup(() => json(201, QUESTION, { location: `/questions/${QUESTION.id}`, etag: '"1"' }));
+    const result = await actions.createQuestion({ jobInfoId: JOB.id, text: QUESTION.text, difficulty: "easy" });
+    assert.deepEqual(result, { error: false, id: QUESTION.id });
+    const [request] = sent;
+    assert.equal(request?.method, "POST");
+    assert.equal(request?.url, `https://api.example.test/job-infos/${JOB.id}/questions`);
+    assert.deepEqual(await request?.json(), { text: QUESTION.text, difficulty: "easy" });
+  });
+
+  it("createQuestion: the plan's limit, invalid data, another user's job info", async () => {
+    for (const [response, message] of [
+      [json(403, { statusCode: 403, code: "PLAN_LIMIT", message: "m" }), PLAN_LIMIT_MESSAGE],
+      [json(422, { statusCode: 422, code: "VALIDATION_ERROR", message: "m", detail: [] }), INVALID_QUESTION_DATA_MESSAGE],
+      [json(404, { statusCode: 404, code: "NOT_FOUND", message: "m" }), NO_PERMISSION_MESSAGE],
+    ] as const) {
+      const { actions } = setup(() => response.clone());
+      const result = await actions.createQuestion({ jobInfoId: JOB.id, text: "q", difficulty: "hard" });
+      assert.deepEqual(result, { error: true, message, status: response.status });
+    }
+  });
+
+  it("getQuestion and listQuestions ask their routes (the page's limit and cursor as query)", async () => {
+    const page = { items: [QUESTION], nextCursor: "abc" };
+    const { actions, sent } = setup((request) => json(200, request.url.includes("/questions?") ? page : QUESTION));
+    assert.deepEqual(await actions.getQuestion(QUESTION.id), { error: false, data: QUESTION });
+    assert.deepEqual(await actions.listQuestions(JOB.id, { limit: 1, cursor: "xyz" }), { error: false, data: page });
+    assert.deepEqual(
+      sent.map((r) => r.url),
+      [
+        `https://api.example.test/questions/${QUESTION.id}`,
+        `https://api.example.test/job-infos/${JOB.id}/questions?limit=1&cursor=xyz`,
+      ],
+    );
+  });
+
+  it("canCreateQuestion: unlimited, or fewer used than the limit; false when the API cannot say", async () => {
+    const me = (questions: object) => ({
+      profile: null,
+      plan: { interviews: { used: 0, limit: 1, unlimited: false }, questions },
+      canStartInterview: true,
+      interviewTokens: { available: 12, capacity: 12, nextAt: null },
+    });
+    for (const [answer, expected] of [
+      [json(200, me({ used: 4, limit: 5, unlimited: false })), true],
+      [json(200, me({ used: 5, limit: 5, unlimited: false })), false],
+      [json(200, me({ used: 0, limit: 0, unlimited: false })), false],
+      [json(200, me({ used: 99, limit: null, unlimited: true })), true],
+      [json(503, { statusCode: 503, code: "SERVICE_UNAVAILABLE", message: "retry" }), false],
+    ] as const) {
+      const { actions } = setup(() => answer.clone());
+      assert.equal(await actions.canCreateQuestion(), expected);
     }
   });
 });

@@ -82,7 +82,7 @@ _ERRORS: dict[int, OpenAPIResponse] = {
         ErrorBody | GatewayErrorBody,
         "Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED)",
     ),
-    403: json_body(ErrorBody, "Forbidden: the caller's plan allows no more interviews (PLAN_LIMIT)"),
+    403: json_body(ErrorBody, "Forbidden: the caller's plan allows no more interviews or questions (PLAN_LIMIT)"),
     404: json_body(
         ErrorBody | GatewayErrorBody,
         "Not Found: no such resource for this caller (NOT_FOUND), or no route matches the path (API Gateway's own "

@@ -14,7 +14,7 @@ from jobprep.api.cursor import encode_cursor
 from jobprep.api.errors import json_response
 from jobprep.api.request import if_none_match_hits, if_none_match_names
 from jobprep.keyset import Position
-from jobprep.schemas import ApiOutput
+from jobprep.schemas import ApiOutput, Page
 from jobprep.versioned import Created, Versioned
 
 
@@ -51,6 +51,14 @@ def created(result: Created[Any], location: str) -> Response[Any]:
 def page(items: Sequence[ApiOutput], next_page: Position | None) -> Response[Any]:
     body = {"items": [i.to_json() for i in items], "nextCursor": encode_cursor(next_page)}
     return json_response(HTTPStatus.OK, body)
+
+
+def page_by_content(
+    model: type[Page], items: Sequence[ApiOutput], next_page: Position | None, if_none_match: str | None = None
+) -> Response[Any]:
+    """A page as `model`, with a hash of the body as its ETag (a page has no version of its own);
+    304 when If-None-Match names it."""
+    return by_content(model.model_validate({"items": items, "next_cursor": encode_cursor(next_page)}), if_none_match)
 
 
 def no_content() -> Response[Any]:

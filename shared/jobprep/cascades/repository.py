@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import (
     CTE,
     Column,
+    ColumnElement,
     ScalarSelect,
     Select,
     Table,
@@ -46,34 +47,53 @@ def _cascaded(deleted: CTE) -> CTE:
     )
 
 
-def _job_info_deleted(deleted: CTE) -> CTE:
-    """JobInfoDeleted, tagged for the job info and for every interview ON DELETE CASCADE removes."""
-    cascaded = _cascaded(deleted)
-    own = cache_tags.as_json(
-        [*cache_tags.job_info_tags(deleted.c.id, OWNER), cache_tags.interviews_of_job_info(deleted.c.id)]
+def _cascaded_questions(deleted: CTE) -> CTE:
+    return cte(
+        select(questions.c.id, questions.c.job_info_id).where(questions.c.job_info_id.in_(select(deleted.c.id))),
+        "cascaded_questions",
+        "the questions ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them",
     )
-    children = case(
+
+
+def _children(rows: CTE, global_tag: ColumnElement[str], tag: ColumnElement[str]) -> ColumnElement[Any]:
+    """The feature's global tag and one tag per removed row; nothing when no row went."""
+    return case(
         (
-            exists(select(cascaded.c.id)),
-            cache_tags.as_json([cache_tags.interviews_global()]).op("||", return_type=JSONB)(
-                select(func.jsonb_agg(cache_tags.interview(cascaded.c.id)).label("tags")).scalar_subquery()
+            exists(select(rows.c.id)),
+            cache_tags.as_json([global_tag]).op("||", return_type=JSONB)(
+                select(func.jsonb_agg(tag).label("tags")).scalar_subquery()
             ),
         ),
         else_=func.jsonb_build_array(type_=JSONB),
     )
+
+
+def _job_info_deleted(deleted: CTE) -> CTE:
+    """JobInfoDeleted, tagged for the job info, its interview and question lists, and every
+    interview and question ON DELETE CASCADE removes."""
+    cascaded, asked = _cascaded(deleted), _cascaded_questions(deleted)
+    own = cache_tags.as_json(
+        [
+            *cache_tags.job_info_tags(deleted.c.id, OWNER),
+            cache_tags.interviews_of_job_info(deleted.c.id),
+            cache_tags.questions_of_job_info(deleted.c.id),
+        ]
+    )
+    interviews_gone = _children(cascaded, cache_tags.interviews_global(), cache_tags.interview(cascaded.c.id))
+    questions_gone = _children(asked, cache_tags.questions_global(), cache_tags.question(asked.c.id))
     return outbox.enqueue(
         deleted,
         source=JOB_INFOS_SOURCE,
         detail_type="JobInfoDeleted",
         resource_id=deleted.c.id,
         user_id=OWNER,
-        tags=own.op("||", return_type=JSONB)(children),
+        tags=own.op("||", return_type=JSONB)(interviews_gone).op("||", return_type=JSONB)(questions_gone),
     )
 
 
 _delete_job_info = conditional.delete(
     "delete_job_info",
-    "DELETE /job-infos/{jobInfoId}: the job info and its interviews, If-Match, one JobInfoDeleted.",
+    "DELETE /job-infos/{jobInfoId}: the job info and its interviews and questions, If-Match, one JobInfoDeleted.",
     job_infos,
     select(job_infos.c.id, job_infos.c.version).where(job_infos.c.id == JOB_INFO_ID, job_infos.c.user_id == OWNER),
     _job_info_deleted,
@@ -121,11 +141,7 @@ def _delete_user_data() -> Select[*tuple[Any, ...]]:
 
     deleted = gone(job_infos, job_infos.c.id, "deleted_job_infos", "job infos")
     cascaded = _cascaded(deleted)
-    asked = cte(
-        select(questions.c.id, questions.c.job_info_id).where(questions.c.job_info_id.in_(select(deleted.c.id))),
-        "cascaded_questions",
-        "the questions ON DELETE CASCADE removes with the deleted job infos, as the snapshot still holds them",
-    )
+    asked = _cascaded_questions(deleted)
     keys = gone(idempotency_keys, idempotency_keys.c.key, "deleted_keys", "Idempotency-Keys")
     buckets = gone(rate_limit_buckets, rate_limit_buckets.c.bucket, "deleted_buckets", "rate-limit buckets")
     usage = gone(plan_usage, plan_usage.c.user_id, "deleted_usage", "plan usage")

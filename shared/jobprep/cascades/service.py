@@ -10,8 +10,8 @@ from jobprep.cascades.repository import DeletedUserData
 
 
 def delete_job_info(user_id: str, job_info_id: UUID, if_match: Collection[int] | None = None) -> None:
-    """The job info and its interviews (ON DELETE CASCADE), with one JobInfoDeleted event whose
-    tags also cover every removed interview."""
+    """The job info and its interviews and questions (ON DELETE CASCADE), with one JobInfoDeleted
+    event whose tags also cover every removed interview and question."""
     repo.delete_job_info(user_id, job_info_id, if_match)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,8 +46,13 @@ def events_client() -> EventBridgeClient:
 
 def warm_up() -> None:
     """Create the client now (a function's INIT): what AWS recommends for SDK clients, so the
-    first invocation does not pay for importing boto3 and loading the service model."""
-    events_client()
+    first invocation does not pay for importing boto3 and loading the service model. Lambda
+    always sets a region; a tool importing the handlers without one (make openapi) leaves the
+    client to its first use, as before."""
+    from botocore.exceptions import NoRegionError
+
+    with contextlib.suppress(NoRegionError):
+        events_client()
 
 
 def _entry(event: InvalidationEvent, bus_name: str) -> PutEventsRequestEntryTypeDef:

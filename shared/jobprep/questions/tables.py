@@ -1,10 +1,13 @@
 """questions table: owned through its job info (no user_id column, as in the original)."""
 
+from typing import Literal, get_args
+
 from sqlalchemy import Column, DateTime, Enum, ForeignKey, Index, Integer, String, Table, Uuid, func, text
 
 from jobprep.db.metadata import metadata
 
-DIFFICULTIES = ("easy", "medium", "hard")
+Difficulty = Literal["easy", "medium", "hard"]  # the API's values and the enum's
+DIFFICULTIES: tuple[str, ...] = get_args(Difficulty)
 TEXT_MAX = 20_000
 
 difficulty_enum = Enum(*DIFFICULTIES, name="questions_difficulty")

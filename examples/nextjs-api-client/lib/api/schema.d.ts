@@ -95,6 +95,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/job-infos/{jobInfoId}/questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the practice questions of one of the caller's job infos, oldest first */
+        get: operations["list__job_infos__jobInfoId__questions_get"];
+        put?: never;
+        /** Add a practice question to one of the caller's job infos */
+        post: operations["create_job_infos__jobInfoId__questions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/questions/{questionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one of the caller's practice questions */
+        get: operations["get_questions__questionId__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/clerk": {
         parameters: {
             query?: never;
@@ -357,6 +392,63 @@ export interface components {
             interviews: components["schemas"]["UsageOut"];
             /** @description Questions created */
             questions: components["schemas"]["UsageOut"];
+        };
+        /**
+         * QuestionCreate
+         * @description As the original's questions table: the question's text (the web app's generated
+         *     markdown) and its difficulty.
+         */
+        QuestionCreate: {
+            /**
+             * Text
+             * @example Explain how a Python generator differs from a list.
+             */
+            text: string;
+            /**
+             * Difficulty
+             * @enum {string}
+             */
+            difficulty: "easy" | "medium" | "hard";
+        };
+        /** QuestionOut */
+        QuestionOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Jobinfoid
+             * Format: uuid
+             */
+            jobInfoId: string;
+            /** Text */
+            text: string;
+            /**
+             * Difficulty
+             * @enum {string}
+             */
+            difficulty: "easy" | "medium" | "hard";
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /**
+         * QuestionPage
+         * @description Oldest first (createdAt, then id).
+         */
+        QuestionPage: {
+            /** Nextcursor */
+            nextCursor: string | null;
+            /** Items */
+            items: components["schemas"]["QuestionOut"][];
         };
         /** UsageOut */
         UsageOut: {
@@ -976,7 +1068,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
                 };
             };
-            /** @description Forbidden: the caller's plan allows no more interviews (PLAN_LIMIT) */
+            /** @description Forbidden: the caller's plan allows no more interviews or questions (PLAN_LIMIT) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1348,6 +1440,287 @@ export interface operations {
             };
             /** @description Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content: a field, parameter or header is invalid (VALIDATION_ERROR, IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too Many Requests: the caller's interview rate limit (RATE_LIMIT, with Retry-After) or API Gateway throttling */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Service Unavailable: the database cannot be reached, retry later (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+        };
+    };
+    list__job_infos__jobInfoId__questions_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: {
+                "if-none-match"?: string;
+            };
+            path: {
+                jobInfoId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of questions, oldest first */
+            200: {
+                headers: {
+                    /** @description A hash of the body: a strong entity tag that changes exactly when the body does. Send it back in If-None-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionPage"];
+                };
+            };
+            /** @description Not Modified: If-None-Match matches the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A hash of the body: a strong entity tag that changes exactly when the body does. Send it back in If-None-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Not Found: no such resource for this caller (NOT_FOUND), or no route matches the path (API Gateway's own {"message":"Not Found"}, e.g. an id holding a slash) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content: a field, parameter or header is invalid (VALIDATION_ERROR, IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too Many Requests: the caller's interview rate limit (RATE_LIMIT, with Retry-After) or API Gateway throttling */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Service Unavailable: the database cannot be reached, retry later (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+        };
+    };
+    create_job_infos__jobInfoId__questions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path: {
+                jobInfoId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Path of the created resource */
+                    Location: string;
+                    /** @description The resource's version as a strong entity tag, e.g. "3". Send it back in If-Match (PATCH, DELETE) or If-None-Match (GET). */
+                    ETag: string;
+                    /** @description Sent (true) when this answers a retry with the same Idempotency-Key: nothing new was created */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionOut"];
+                };
+            };
+            /** @description Bad Request: the body is not UTF-8, not JSON, or not a JSON object (BAD_REQUEST) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Forbidden: the caller's plan allows no more interviews or questions (PLAN_LIMIT) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found: no such resource for this caller (NOT_FOUND), or no route matches the path (API Gateway's own {"message":"Not Found"}, e.g. an id holding a slash) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Unsupported Media Type: a body must be Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Content: a field, parameter or header is invalid (VALIDATION_ERROR, IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too Many Requests: the caller's interview rate limit (RATE_LIMIT, with Retry-After) or API Gateway throttling */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Service Unavailable: the database cannot be reached, retry later (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+        };
+    };
+    get_questions__questionId__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-none-match"?: string;
+            };
+            path: {
+                questionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The question */
+            200: {
+                headers: {
+                    /** @description The resource's version as a strong entity tag, e.g. "3". Send it back in If-Match (PATCH, DELETE) or If-None-Match (GET). */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionOut"];
+                };
+            };
+            /** @description Not Modified: If-None-Match matches the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description The resource's version as a strong entity tag, e.g. "3". Send it back in If-Match (PATCH, DELETE) or If-None-Match (GET). */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: no valid JWT (API Gateway's authorizer) or no usable identity in it (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayErrorBody"];
+                };
+            };
+            /** @description Not Found: no such resource for this caller (NOT_FOUND), or no route matches the path (API Gateway's own {"message":"Not Found"}, e.g. an id holding a slash) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,49 @@
+-- create_question: POST /job-infos/{jobInfoId}/questions: ownership, one question of the plan
+-- spent (plan_usage), the question and QuestionCreated, once per Idempotency-Key.
+-- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
+-- event published once it has committed. While this container holds the sent marks of earlier
+-- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
+-- Binds: owner_id, idempotency_key, job_info_id, plan_limit, text, difficulty, request_hash,
+-- event_id, occurred_at, outbox_grace_seconds.
+WITH
+-- the Idempotency-Key's record, if this user sent the key before (no key: none)
+prior AS
+(SELECT idempotency_keys.operation AS prior_operation, idempotency_keys.request_hash AS prior_request_hash, idempotency_keys.response AS prior_response
+FROM idempotency_keys
+WHERE idempotency_keys.user_id = %(owner_id)s::VARCHAR AND idempotency_keys.key = %(idempotency_key)s::VARCHAR),
+
+-- the job info, if it is the caller's (and no earlier request used the Idempotency-Key)
+owner AS
+(SELECT job_infos.id AS id
+FROM job_infos
+WHERE job_infos.id = %(job_info_id)s::UUID AND job_infos.user_id = %(owner_id)s::VARCHAR AND NOT (EXISTS (SELECT prior.prior_operation
+FROM prior))),
+
+-- one unit of the caller's plan spent (plan_usage.questions + 1), only if the plan allows one more
+spent_questions AS
+(INSERT INTO plan_usage (user_id, questions) SELECT %(owner_id)s::VARCHAR AS user_id, 1 AS questions
+FROM owner
+WHERE %(plan_limit)s::INTEGER IS NULL OR 0 < %(plan_limit)s::INTEGER ON CONFLICT (user_id) DO UPDATE SET questions = (plan_usage.questions + 1), updated_at = now() WHERE %(plan_limit)s::INTEGER IS NULL OR plan_usage.questions < %(plan_limit)s::INTEGER RETURNING plan_usage.questions),
+
+-- the new row, inserted only when no earlier request used the key and every check passed
+created AS
+(INSERT INTO questions (job_info_id, text, difficulty) SELECT owner.id AS job_info_id, %(text)s::VARCHAR AS text, %(difficulty)s AS difficulty
+FROM owner JOIN spent_questions ON true RETURNING questions.id, questions.job_info_id, questions.text, questions.difficulty, questions.version, questions.created_at, questions.updated_at),
+
+-- the key's record: the created row, for a retry to get back
+stored AS
+(INSERT INTO idempotency_keys (user_id, key, operation, request_hash, status_code, response) SELECT %(owner_id)s::VARCHAR AS user_id, %(idempotency_key)s::VARCHAR AS key, 'create_question' AS operation, %(request_hash)s::VARCHAR AS request_hash, 201 AS status_code, to_jsonb(created) AS response
+FROM created
+WHERE %(idempotency_key)s::VARCHAR IS NOT NULL),
+
+-- exactly one answer row, whatever happened
+one AS
+(SELECT 1 AS one),
+
+-- the invalidation event, in the outbox, written by the same statement as the change
+event AS
+(INSERT INTO outbox (id, source, detail_type, detail, next_attempt_at) SELECT %(event_id)s::UUID AS id, 'job-prep.questions' AS source, 'QuestionCreated' AS detail_type, jsonb_build_object('eventId', CAST(%(event_id)s::UUID AS VARCHAR), 'occurredAt', %(occurred_at)s::VARCHAR, 'id', created.id, 'userId', %(owner_id)s::VARCHAR, 'jobInfoId', created.job_info_id, 'tags', jsonb_build_array('global:questions', concat('jobInfo:', created.job_info_id, ':questions'), concat('id:', created.id, ':questions'))) AS detail, now() + %(outbox_grace_seconds)s::INTEGER * interval '1 second' AS next_attempt_at
+FROM created RETURNING outbox.id AS event_id, outbox.source AS event_source, outbox.detail_type AS event_detail_type, outbox.detail AS event_detail)
+ SELECT EXISTS (SELECT owner.id
+FROM owner) AS owned, created.id, created.job_info_id, created.text, created.difficulty, created.version, created.created_at, created.updated_at, event.event_id, event.event_source, event.event_detail_type, event.event_detail, prior.prior_operation, prior.prior_request_hash, prior.prior_response
+FROM one LEFT OUTER JOIN created ON true LEFT OUTER JOIN event ON true LEFT OUTER JOIN prior ON true
