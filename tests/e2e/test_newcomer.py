@@ -295,7 +295,7 @@ def test_the_first_request_to_every_function_right_after_start_takes_at_most_a_s
 ) -> None:
     """A new dev server, then one request per function, one after the other (docs/dev-server.md,
     "Cold starts"; python -m bench.dev_cold_start prints the same figures)."""
-    server = DevServer(short_data_dir, extra_env={"PYTHONDONTWRITEBYTECODE": "1"})
+    server = DevServer(short_data_dir, extra_env={"PYTHONDONTWRITEBYTECODE": "1"}, database_mode=None)  # as make dev
     try:
         headers = {"authorization": f"Bearer {server.token('first-requests')}"}
         timings = {}
