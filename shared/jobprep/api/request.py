@@ -93,8 +93,12 @@ def _content_type_header(headers: dict[str, Any]) -> str:
     return next((k for k in headers if str(k).lower() == "content-type"), "content-type")
 
 
+_JSON_WHITESPACE = " \t\n\r"  # RFC 8259's insignificant whitespace
+
+
 def body_problem(event: dict[str, Any]) -> HTTPStatus | None:
-    """415 for a body that is not declared as UTF-8 JSON, 400 for one that cannot be decoded.
+    """415 for a body that is not declared as UTF-8 JSON, 400 for one that cannot be decoded or
+    is a JSON array.
 
     Runs before routing and Powertools' validation, which would otherwise parse form and
     multipart bodies as if this API accepted them. Only POST, PATCH and PUT bodies are checked."""
@@ -105,11 +109,16 @@ def body_problem(event: dict[str, Any]) -> HTTPStatus | None:
     # email.message answers text/plain for a missing or unparsable header: not JSON either way.
     if media_type != "application/json" or params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         return HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    text: str = event["body"]
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(event["body"], validate=True).decode("utf-8")
+            text = base64.b64decode(text, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
             return HTTPStatus.BAD_REQUEST
+    # Powertools hands a body parameter that is not a sequence the first element of a JSON array
+    # (`[{...}]` would pass as `{...}`, `[null]` as no body); no route takes an array.
+    if text.lstrip(_JSON_WHITESPACE).startswith("["):
+        return HTTPStatus.BAD_REQUEST
     return None
 
 
