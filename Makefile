@@ -168,7 +168,7 @@ unit: $(STAMP) $(OPENAPI_DIFF_STAMP) | $(UV)
 integration: $(STAMP) $(TOOLS_STAMP)
 	$(PYTEST) tests/integration
 
-e2e: $(STAMP) chromium
+e2e: $(STAMP) $(TOOLS_STAMP) chromium
 	$(PYTEST) tests/e2e
 
 # shared/Makefile installs the layer's packages with uv (resolved for python3.13 on arm64).

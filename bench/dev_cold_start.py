@@ -60,9 +60,11 @@ def first_request_of(spec: FunctionSpec) -> tuple[str, str, dict[str, object] | 
 
 
 @contextmanager
-def dev_server(data_dir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+def dev_server(data_dir: Path, port: int) -> Iterator[float]:
+    """Yields the seconds the server took to print its banner (a new data folder: initdb, migrations)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DATABASE_URL", "POWERTOOLS_"))}
     command = [sys.executable, "-m", "jobprep_local", "--data-dir", str(data_dir), "serve", "--port", str(port)]
+    started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         assert process.stdout is not None
@@ -71,9 +73,10 @@ def dev_server(data_dir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
                 break
         else:
             raise RuntimeError("the dev server exited before its banner")
+        banner_after = time.perf_counter() - started
         # keep reading, so the server never blocks on a full pipe
         threading.Thread(target=process.stdout.read, daemon=True).start()
-        yield process
+        yield banner_after
     finally:
         process.terminate()
         try:
@@ -83,11 +86,10 @@ def dev_server(data_dir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
             process.wait()
 
 
-def measure(data_dir: Path) -> list[FirstRequest]:
+def measure(data_dir: Path) -> tuple[float, list[FirstRequest]]:
     port = free_port()
-    token = ""
     results: list[FirstRequest] = []
-    with dev_server(data_dir, port):
+    with dev_server(data_dir, port) as banner_after:
         token = DevKeys(data_dir).issue("cold-start")
         headers = {"authorization": f"Bearer {token}"}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=FIRST_REQUEST_TIMEOUT) as http:
@@ -100,7 +102,7 @@ def measure(data_dir: Path) -> list[FirstRequest]:
                 response = http.request(method, path, json=body)
                 elapsed = time.perf_counter() - started
                 results.append(FirstRequest(spec.logical_id, method, path, response.status_code, elapsed))
-    return results
+    return banner_after, results
 
 
 def main() -> None:
@@ -108,7 +110,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the samples as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cold-") as tmp:  # short: PostgreSQL's socket lives there
-        results = measure(Path(tmp))
+        banner_after, results = measure(Path(tmp))
     seconds = [r.seconds for r in results]
     if args.json:
         print(json.dumps([r.__dict__ for r in results]))
@@ -116,7 +118,8 @@ def main() -> None:
         print(f"{r.logical_id:28} {r.method:6} {r.status}  {r.seconds * 1000:7.0f} ms")
     dont_write = os.environ.get("PYTHONDONTWRITEBYTECODE") or "unset"
     print(
-        f"first request per function ({len(results)} functions, PYTHONDONTWRITEBYTECODE={dont_write}): "
+        f"banner after {banner_after:.1f} s; first request per function ({len(results)} functions, "
+        f"PYTHONDONTWRITEBYTECODE={dont_write}): "
         f"median {statistics.median(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms"
     )
 

@@ -3,6 +3,14 @@
 from the list of functions in template.yaml itself (its AWS::Serverless::Function resources, in
 order), into one marked region at the end of Resources.
 
+Each function writes to its generated log group through `LoggingConfig: {LogGroup: !Ref <Short>LogGroup}`
+(inserted into its block by `make template`), and the group's name does not reference the function:
+so the function is created after its log group, and so is everything that invokes it (API stage,
+event source mapping, schedule, custom resource). Named /aws/lambda/${Function} instead, the group
+would come after the function, and a first invocation before it makes Lambda create that group
+itself; the stack's LogGroup then fails with AlreadyExists (tests/integration/test_deploy_order.py).
+Globals cannot hold it: the Ref differs per function.
+
 Adding a function is its one `AWS::Serverless::Function` block, then `make template`
 (python -m jobprep_local.blocks). tests/unit/test_template_blocks.py fails while the region differs
 from what the functions give. AWS::LanguageExtensions Fn::ForEach would do this inside
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +46,7 @@ _LOG_GROUP = """\
           - id: CKV_AWS_158
             comment: CloudWatch Logs encrypts at rest by default; a customer key would add cost and key-policy upkeep.
     Properties:
-      LogGroupName: !Sub /aws/lambda/${{{fn}}}
+      LogGroupName: !Sub /aws/lambda/${{AWS::StackName}}/{short}
       RetentionInDays: !Ref LogRetentionDays
 """
 
@@ -262,6 +271,25 @@ def _dashboard(functions: list[Function], alarms: list[str]) -> str:
     )
 
 
+def logging_config(fn: Function) -> str:
+    return f"      LoggingConfig: {{LogGroup: !Ref {fn.short}LogGroup}}\n"
+
+
+def with_logging_configs(text: str, functions: list[Function]) -> str:
+    """`text` with `LoggingConfig` added to each function block that has none (first line of Properties)."""
+    for fn in functions:
+        start = text.index(f"\n  {fn.logical_id}:\n    Type: AWS::Serverless::Function\n")
+        nxt = re.search(r"\n  [A-Za-z]", text[start + 1 :])
+        end = start + 1 + nxt.start() if nxt else len(text)
+        if "\n      LoggingConfig:" in text[start:end]:
+            continue
+        props = text.index("\n    Properties:\n", start) + len("\n    Properties:\n")
+        if props > end:
+            raise ValueError(f"{fn.logical_id}: no Properties in its block")
+        text = text[:props] + logging_config(fn) + text[props:]
+    return text
+
+
 def without_region(text: str) -> str:
     if BEGIN not in text:
         return text
@@ -295,7 +323,10 @@ def generated(text: str) -> str:
 
 
 def render(text: str) -> str:
-    """`text` with its generated region rewritten (added before Outputs the first time)."""
+    """`text` with its generated region rewritten (added before Outputs the first time) and every
+    function's LoggingConfig naming its log group."""
+    template = yaml.load(without_region(text), Loader=CfnLoader)  # noqa: S506 - CfnLoader extends SafeLoader
+    text = with_logging_configs(text, listed_functions(template))
     region = generated(text)
     if BEGIN in text:
         start, end = text.index(BEGIN), text.index(END) + len(END) + 1

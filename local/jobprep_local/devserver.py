@@ -117,6 +117,7 @@ class DevRuntime:
         self.bus: LocalEventBus | None = None
         self.pool: ContainerPool | None = None
         self.scheduler: LocalScheduler | None = None
+        self._stopping: list[threading.Thread] | None = None
         self.aws_log: Path | None = None  # the containers' judged AWS calls (JSON lines)
 
     def start(self) -> None:
@@ -202,27 +203,39 @@ class DevRuntime:
         with db.connect() as conn:
             return conn.execute(delete(rate_limit_buckets).where(rate_limit_buckets.c.user_id == user_id)).rowcount
 
-    def stop(self) -> None:
-        """Within 3 s (tests/e2e/test_newcomer.py): nothing waits for a run in progress."""
-        if self.scheduler is not None:
-            self.scheduler.stop(wait=False)  # a relay run in progress ends with its container
-        if self.pool is not None:
-            self.pool.close()  # containers close their connections before the database stops
-        if self.scheduler is not None:
-            self.scheduler.stop()
-        # EventBridge and PostgreSQL stop side by side: each takes about a second on a busy machine.
-        bus = self.bus
-        bus_stopping = threading.Thread(target=bus.stop, name="eventbridge-stop") if bus is not None else None
-        if bus_stopping is not None:
-            bus_stopping.start()
+    def begin_stop(self) -> None:
+        """Start stopping EventBridge and PostgreSQL, in the background; called on the signal, before
+        the HTTP server drains. PostgreSQL's fast shutdown ends every session, so a request waiting
+        on the database answers at once (503) instead of holding up the stop."""
+        if self._stopping is not None:
+            return
+        parts = [self._stop_database, *([self.bus.stop] if self.bus is not None else [])]
+        self._stopping = [threading.Thread(target=part, name=f"stop-{part.__qualname__}") for part in parts]
+        for thread in self._stopping:
+            thread.start()
+
+    def _stop_database(self) -> None:
         if self._pg is not None:
             from jobprep.db import engine as db
 
             db.engine.dispose()
             self._pg.cleanup()
             self._pg = None
-        if bus_stopping is not None:
-            bus_stopping.join()
+
+    def stop(self) -> None:
+        """Within 3 s (tests/e2e/test_newcomer.py): the containers, EventBridge and PostgreSQL stop
+        side by side (each takes up to a second or more on a busy machine), and nothing waits for a
+        run in progress."""
+        if self.scheduler is not None:
+            self.scheduler.stop(wait=False)  # a relay run in progress ends with its container
+        containers = threading.Thread(target=self.pool.close, name="stop-containers") if self.pool else None
+        if containers is not None:
+            containers.start()
+        self.begin_stop()
+        for thread in [*(self._stopping or []), *([containers] if containers else [])]:
+            thread.join()
+        if self.scheduler is not None:
+            self.scheduler.stop()
 
 
 DOCS_HTML = """<!doctype html>
@@ -391,6 +404,7 @@ def serve(config: DevConfig) -> None:
         # re-raises it once done: it then lands here, and the `finally` below still runs.
         stopped_by.append(signum)
         if running:
+            runtime.begin_stop()
             running[0].should_exit = True
         else:
             raise SystemExit(128 + signum)  # still starting: unwind through `finally`
@@ -398,11 +412,20 @@ def serve(config: DevConfig) -> None:
     signal.signal(signal.SIGTERM, stop_on_signal)
     signal.signal(signal.SIGHUP, stop_on_signal)
     runtime = DevRuntime(config)
+
+    class GatewayServer(uvicorn.Server):
+        """uvicorn handles SIGINT/SIGTERM while it serves and drains connections before returning;
+        the runtime starts stopping the moment the signal comes."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            runtime.begin_stop()
+            super().handle_exit(sig, frame)
+
     try:
         runtime.start()
-        # A request still running a second after SIGTERM is cut short (its container is stopped).
+        # A request still running a second after the signal is cut short (its container is stopped).
         uvicorn_config = uvicorn.Config(create_app(runtime), log_level="warning", timeout_graceful_shutdown=1)
-        server = uvicorn.Server(uvicorn_config)
+        server = GatewayServer(uvicorn_config)
         running.append(server)
         base = f"http://{config.host}:{config.port}"
         assert runtime.bus is not None

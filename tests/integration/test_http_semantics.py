@@ -15,13 +15,14 @@ from tests.integration.conftest import ApiClient, snapshot
 def _resources(api: ApiClient) -> dict[str, dict[str, Any]]:
     job = api.create_job_info(title="Staff")
     interview = api.create_interview(job["id"], humeChatId="chat-1")
-    return {"job": job, "interview": interview}
+    question = api.post(f"/job-infos/{job['id']}/questions", {"text": "q", "difficulty": "easy"}).json()
+    return {"job": job, "interview": interview, "question": question}
 
 
-PATHS = {"job": "/job-infos/{id}", "interview": "/interviews/{id}"}
+PATHS = {"job": "/job-infos/{id}", "interview": "/interviews/{id}", "question": "/questions/{id}"}
 
 
-@pytest.mark.parametrize("kind", ["job", "interview"])
+@pytest.mark.parametrize("kind", ["job", "interview", "question"])
 @pytest.mark.parametrize("header", ['"1"', 'W/"1"', '"7", "1"', "*"])
 def test_get_with_a_matching_if_none_match_is_304_without_body(api: ApiClient, kind: str, header: str) -> None:
     resource = _resources(api)[kind]
@@ -50,7 +51,7 @@ def test_get_with_a_stale_if_none_match_is_200_with_the_new_etag(api: ApiClient,
     assert response.json() == api.get(path).json()
 
 
-@pytest.mark.parametrize("kind", ["job", "interview"])
+@pytest.mark.parametrize("kind", ["job", "interview", "question"])
 def test_if_none_match_on_a_missing_or_foreign_resource_is_still_404(api: ApiClient, kind: str) -> None:
     resource = _resources(api)[kind]
     path = PATHS[kind].format(id=resource["id"])
@@ -84,7 +85,7 @@ def test_a_patch_that_changes_nothing_keeps_the_version_and_emits_no_event(
     assert snapshot(clean_db) == before  # no row changed, no outbox row written
     with clean_db.connect() as conn:
         assert (
-            conn.execute(text("SELECT count(*) FROM outbox WHERE created_at > now() - interval '1 hour'")).scalar() == 2
+            conn.execute(text("SELECT count(*) FROM outbox WHERE created_at > now() - interval '1 hour'")).scalar() == 3
         )
     assert event_sink.drain() == []  # nothing reached EventBridge
 

@@ -31,7 +31,13 @@ def test_a_new_function_block_alone_makes_the_region_stale() -> None:
     planted = text.replace(blocks.BEGIN, new + blocks.BEGIN, 1)
     rendered = blocks.render(planted)
     assert rendered != planted
-    for name in ("PingLogGroup:", "PingErrorsAlarm:", "PingDurationAlarm:", "${PingFunction}"):
+    for name in (
+        "PingLogGroup:",
+        "PingErrorsAlarm:",
+        "PingDurationAlarm:",
+        "${PingFunction}",
+        "LoggingConfig: {LogGroup: !Ref PingLogGroup}",
+    ):
         assert name in rendered
         assert name not in planted
 
@@ -44,6 +50,9 @@ def test_every_function_gets_its_log_group_and_alarms_from_the_region() -> None:
         assert f"\n  {short}LogGroup:" in region
         assert f"\n  {short}ErrorsAlarm:" in region
         assert (f"\n  {short}DurationAlarm:" in region) == bool(spec.routes)
+        # named without the function, and the function names it: it exists before anything invokes it
         assert resources[f"{short}LogGroup"]["Properties"]["LogGroupName"] == {
-            "Fn::Sub": f"/aws/lambda/${{{spec.logical_id}}}"
+            "Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{short}"
         }
+        props = resources[spec.logical_id]["Properties"]
+        assert props["LoggingConfig"] == {"LogGroup": {"Ref": f"{short}LogGroup"}}

@@ -51,7 +51,9 @@ def run(conn: Connection, sql: DriverSql, params: Mapping[str, Any]) -> Result:
     cursor = psycopg.RawCursor(dbapi_connection, row_factory=namedtuple_row)
     try:
         cursor.execute(sql.text, sql.values(params))
-        rows = cursor.fetchall() if cursor.description is not None else []
+        # pgresult.nfields, not description: description builds a Column object per column
+        result = cursor.pgresult
+        rows = cursor.fetchall() if result is not None and result.nfields else []
         return Result(rows, cursor.rowcount)
     except psycopg.Error as exc:
         raise _as_sqlalchemy_error(conn, dbapi_connection, cursor, sql, exc) from exc
