@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,9 @@ def events_about(server: DevServer, resource_id: str) -> list[dict[str, Any]]:
 
 
 def test_two_users_full_flow(dev_server: DevServer, webhook: WebhookReceiver) -> None:
-    alice, bob = dev_server.client("alice"), dev_server.client("bob")
+    # Users of their own: the session's dev server is shared, and other files' tests act as alice too.
+    alice_id, bob_id = f"alice-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
+    alice, bob = dev_server.client(alice_id), dev_server.client(bob_id)
     job = alice.post("/job-infos", json={"name": "Acme", "experienceLevel": "senior", "description": "Python"})
     assert job.status_code == 201, job.text
     job_id = job.json()["id"]
@@ -68,12 +71,13 @@ def test_two_users_full_flow(dev_server: DevServer, webhook: WebhookReceiver) ->
 
     job_events = wait_for(lambda: len(events_about(dev_server, job_id)) == 3 and events_about(dev_server, job_id))
     assert [e["detail-type"] for e in job_events] == ["JobInfoCreated", "JobInfoUpdated", "JobInfoDeleted"]
-    assert job_events[0]["detail"]["tags"] == ["global:jobInfos", "user:alice:jobInfos", f"id:{job_id}:jobInfos"]
+    assert job_events[0]["detail"]["tags"] == ["global:jobInfos", f"user:{alice_id}:jobInfos", f"id:{job_id}:jobInfos"]
     assert job_events[2]["detail"]["tags"] == [
         "global:jobInfos",
-        "user:alice:jobInfos",
+        f"user:{alice_id}:jobInfos",
         f"id:{job_id}:jobInfos",
         f"jobInfo:{job_id}:interviews",
+        f"jobInfo:{job_id}:questions",
         "global:interviews",
         f"id:{interview_id}:interviews",
     ]
