@@ -120,10 +120,7 @@ _PAGES = {
 
 def get(user_id: str, interview_id: UUID) -> InterviewRecord:
     """Raises NotFound (missing, or its job info not the caller's: the same answer)."""
-    rows = reads.fetch(_GET, {INTERVIEW_ID.key: interview_id, OWNER.key: user_id})
-    if not rows:
-        raise NotFound()
-    return InterviewRecord.of(rows[0])
+    return InterviewRecord.of(reads.fetch_one(_GET, {INTERVIEW_ID.key: interview_id, OWNER.key: user_id}))
 
 
 def page(

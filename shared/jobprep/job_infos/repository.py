@@ -13,7 +13,6 @@ from sqlalchemy import CTE, select
 from jobprep import binds, cache_tags, conditional, create_once, keyset
 from jobprep.binds import JOB_INFO_ID, OWNER, value_of
 from jobprep.db import reads
-from jobprep.errors import NotFound
 from jobprep.events import outbox
 from jobprep.job_infos.schemas import JobInfoCreate, JobInfoUpdate
 from jobprep.job_infos.tables import ExperienceLevel, job_infos
@@ -63,10 +62,7 @@ def _event(rows: CTE, detail_type: str) -> CTE:
 
 def get(user_id: str, job_info_id: UUID) -> JobInfoRecord:
     """Raises NotFound (missing or not the caller's: the same answer)."""
-    rows = reads.fetch(_GET, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id})
-    if not rows:
-        raise NotFound()
-    return JobInfoRecord.of(rows[0])
+    return JobInfoRecord.of(reads.fetch_one(_GET, {JOB_INFO_ID.key: job_info_id, OWNER.key: user_id}))
 
 
 def page(user_id: str, limit: int, after: Position | None) -> tuple[Sequence[JobInfoRecord], Position | None]:

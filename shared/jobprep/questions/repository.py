@@ -76,10 +76,7 @@ _PAGE = Prebuilt(
 
 def get(user_id: str, question_id: UUID) -> QuestionRecord:
     """Raises NotFound (missing, or its job info not the caller's: the same answer)."""
-    rows = reads.fetch(_GET, {QUESTION_ID.key: question_id, OWNER.key: user_id})
-    if not rows:
-        raise NotFound()
-    return QuestionRecord.of(rows[0])
+    return QuestionRecord.of(reads.fetch_one(_GET, {QUESTION_ID.key: question_id, OWNER.key: user_id}))
 
 
 def page(
