@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -11,27 +12,48 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from jobprep.api import errors
+from jobprep.api import binding, errors
 from jobprep.errors import DomainError
 
 _CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Resolver(APIGatewayHttpResolver):
-    """Powertools' resolver, noting whether any route changes data: such a function publishes
-    events, so its entrypoint creates the EventBridge client during INIT (api.entrypoint)."""
+    """Powertools' resolver for routing and the OpenAPI document, its validation middlewares off:
+    each route's arguments are read by a jobprep.api.binding built when the route is registered
+    (the function's INIT), with Powertools' own field models. It also notes whether any route
+    changes data: such a function publishes events, so its entrypoint creates the EventBridge
+    client during INIT (api.entrypoint)."""
 
     changes_data = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (rule, method, the route function as written, the route's other arguments), in order
+        self.registered: list[tuple[str, Any, Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
 
     def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         methods = [method] if isinstance(method, str) else list(method)
         if any(m.upper() in _CHANGING_METHODS for m in methods):
             self.changes_data = True
-        return super().route(rule, method, *args, **kwargs)
+        register = super().route(rule, method, *args, **kwargs)
+
+        def bind_and_register(func: Callable[..., Any]) -> Callable[..., Any]:
+            self.registered.append((rule, method, func, args, kwargs))
+            register(binding.bound(rule, func, lambda: self.current_event))
+            return func
+
+        return bind_and_register
 
 
 def make_resolver() -> Resolver:
-    app = Resolver(enable_validation=True)
+    app = Resolver(enable_validation=False)
+    add_error_handlers(app)
+    return app
+
+
+def add_error_handlers(app: APIGatewayHttpResolver) -> None:
+    """The API's error responses, for a Powertools exception or a domain error."""
     app.exception_handler(DomainError)(errors.on_domain_error)
     app.exception_handler(RequestValidationError)(errors.on_request_validation)
     app.exception_handler(RequestUnsupportedContentType)(errors.on_unsupported_content_type)
@@ -39,4 +61,3 @@ def make_resolver() -> Resolver:
     app.exception_handler(NotFoundError)(errors.on_route_not_found)
     app.exception_handler(ServiceError)(errors.on_service_error)
     app.exception_handler(Exception)(errors.on_unexpected)
-    return app
