@@ -36,9 +36,14 @@ def before_snapshot() -> None:
 def after_restore() -> None:
     db.engine.dispose()  # in case anything connected after the before-snapshot hook
     random.seed()  # from os.urandom, which the restored environment reseeds
-    events_client.cache_clear()  # every cached AWS client: EventBridge and the relay's wake-up queue
-    sqs_client.cache_clear()
-    rds_client.cache_clear()  # aurora mode: the one that signs IAM tokens
+    # Every cached AWS client (EventBridge, the relay's wake-up queue, aurora mode's token signer)
+    # is replaced, and one the init had created is created again here, in the restore phase,
+    # so the first invocation after a restore does not pay for it (as it would not after an INIT).
+    for factory in (events_client, sqs_client, rds_client):
+        existed = factory.cache_info().currsize > 0
+        factory.cache_clear()
+        if existed:
+            factory()
     # Only if something imported it: importing it here would cost the restore more than it saves.
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
     if parameters is not None:

@@ -95,7 +95,19 @@ def test_after_restore_drops_every_cached_aws_client(aws: None) -> None:
     assert [factory() for factory in factories] == clients  # cached for warm invocations
     snapstart.after_restore()
     for factory, client in zip(factories, clients, strict=True):
+        # already made again by the hook: the first invocation after a restore does not pay for it
+        assert factory.cache_info().currsize == 1, f"{factory.__name__} left to the first invocation"
         assert factory() is not client, f"{factory.__module__}.{factory.__name__} survives a restore"
+
+
+def test_after_restore_creates_only_the_clients_the_init_had(aws: None) -> None:
+    factories = cached_aws_clients()
+    for factory in factories:
+        factory.cache_clear()
+    used = factories[0]
+    used()
+    snapstart.after_restore()
+    assert [f.cache_info().currsize for f in factories] == [1] + [0] * (len(factories) - 1)
 
 
 def test_after_restore_drops_cached_secrets(aws: None) -> None:

@@ -1,6 +1,8 @@
 """Running a prebuilt statement: the text sql/<name>.sql holds, compiled once per container
 (prebuilt.DriverSql: psycopg's placeholder numbering done once, not on every execute), sent by
-psycopg as it is (``psycopg.RawCursor``), rows as named tuples (``psycopg.rows.namedtuple_row``).
+psycopg as it is (``psycopg.RawCursor``), rows as named tuples (``psycopg.rows.namedtuple_row``,
+its row maker made once per statement: a statement's columns never change, and making it reads
+the result's description, a Column object per column, on every execution).
 
 SQLAlchemy still owns the connection: the pool, the liveness check on checkout, transactions,
 invalidation of a broken connection and the error classes (a driver error comes out as the same
@@ -15,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg.rows import RowMaker, namedtuple_row
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 
@@ -45,16 +47,24 @@ class Result:
         return self.rows[0]
 
 
+# Statement text -> the row maker namedtuple_row made for its first result.
+_row_makers: dict[str, RowMaker[Any]] = {}
+
+
 def run(conn: Connection, sql: DriverSql, params: Mapping[str, Any]) -> Result:
     """One execution of `sql` with `params` (keyed by bind name) on `conn`'s driver connection."""
     dbapi_connection = _driver_connection(conn)
-    cursor = psycopg.RawCursor(dbapi_connection, row_factory=namedtuple_row)
+    cursor = psycopg.RawCursor(dbapi_connection)  # rows as tuples, named below
     try:
         cursor.execute(sql.text, sql.values(params))
         # pgresult.nfields, not description: description builds a Column object per column
         result = cursor.pgresult
-        rows = cursor.fetchall() if result is not None and result.nfields else []
-        return Result(rows, cursor.rowcount)
+        if result is None or not result.nfields:
+            return Result([], cursor.rowcount)
+        make = _row_makers.get(sql.text)
+        if make is None:
+            make = _row_makers[sql.text] = namedtuple_row(cursor)
+        return Result([make(row) for row in cursor.fetchall()], cursor.rowcount)
     except psycopg.Error as exc:
         raise _as_sqlalchemy_error(conn, dbapi_connection, cursor, sql, exc) from exc
     finally:
