@@ -1,10 +1,10 @@
 -- create_question: POST /job-infos/{jobInfoId}/questions: ownership, one question of the plan
 -- spent (plan_usage), the question and QuestionCreated, once per Idempotency-Key.
 -- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
--- event published once it has committed. While this container holds the sent marks of earlier
--- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
+-- event published once it has committed. Its sent_receipts CTE (mark_sent.sql) marks sent this
+-- container's earlier events EventBridge accepted (none: an empty list).
 -- Binds: owner_id, idempotency_key, job_info_id, plan_limit, text, difficulty, request_hash,
--- event_id, occurred_at, outbox_grace_seconds.
+-- sent_event_ids, event_id, occurred_at, outbox_grace_seconds.
 WITH
 -- the Idempotency-Key's record, if this user sent the key before (no key: none)
 prior AS
@@ -35,6 +35,12 @@ stored AS
 (INSERT INTO idempotency_keys (user_id, key, operation, request_hash, status_code, response) SELECT %(owner_id)s::VARCHAR AS user_id, %(idempotency_key)s::VARCHAR AS key, 'create_question' AS operation, %(request_hash)s::VARCHAR AS request_hash, 201 AS status_code, to_jsonb(created) AS response
 FROM created
 WHERE %(idempotency_key)s::VARCHAR IS NOT NULL),
+
+-- this container's earlier events EventBridge accepted, marked sent (mark_sent.sql): rows the relay holds are skipped, not waited for
+sent_receipts AS
+(UPDATE outbox SET attempts=(outbox.attempts + 1), sent_at=now() WHERE outbox.id IN (SELECT receipt.id
+FROM outbox AS receipt
+WHERE receipt.id = ANY (%(sent_event_ids)s::UUID[]) AND receipt.sent_at IS NULL FOR UPDATE SKIP LOCKED)),
 
 -- exactly one answer row, whatever happened
 one AS

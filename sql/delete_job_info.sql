@@ -1,10 +1,17 @@
 -- delete_job_info: DELETE /job-infos/{jobInfoId}: the job info and its interviews and questions,
 -- If-Match, one JobInfoDeleted.
 -- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
--- event published once it has committed. While this container holds the sent marks of earlier
--- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
--- Binds: job_info_id, owner_id, if_match, event_id, occurred_at, outbox_grace_seconds.
+-- event published once it has committed. Its sent_receipts CTE (mark_sent.sql) marks sent this
+-- container's earlier events EventBridge accepted (none: an empty list).
+-- Binds: sent_event_ids, job_info_id, owner_id, if_match, event_id, occurred_at,
+-- outbox_grace_seconds.
 WITH
+-- this container's earlier events EventBridge accepted, marked sent (mark_sent.sql): rows the relay holds are skipped, not waited for
+sent_receipts AS
+(UPDATE outbox SET attempts=(outbox.attempts + 1), sent_at=now() WHERE outbox.id IN (SELECT receipt.id
+FROM outbox AS receipt
+WHERE receipt.id = ANY (%(sent_event_ids)s::UUID[]) AND receipt.sent_at IS NULL FOR UPDATE SKIP LOCKED)),
+
 -- the caller's row as this statement's snapshot sees it (none: 404)
 current AS
 (SELECT job_infos.id AS id, job_infos.version AS version

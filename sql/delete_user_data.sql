@@ -2,10 +2,17 @@
 -- interviews and questions; Idempotency-Keys; rate-limit buckets; plan usage; the profile), the
 -- account's tombstone, the UserDataDeleted event(s) and the delivery's record.
 -- A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its
--- event published once it has committed. While this container holds the sent marks of earlier
--- events, the statement also carries them: the sent_receipts CTE (mark_sent.sql).
--- Binds: delivery_id, delivery_type, owner_id, event_id, occurred_at, outbox_grace_seconds.
+-- event published once it has committed. Its sent_receipts CTE (mark_sent.sql) marks sent this
+-- container's earlier events EventBridge accepted (none: an empty list).
+-- Binds: sent_event_ids, delivery_id, delivery_type, owner_id, event_id, occurred_at,
+-- outbox_grace_seconds.
 WITH
+-- this container's earlier events EventBridge accepted, marked sent (mark_sent.sql): rows the relay holds are skipped, not waited for
+sent_receipts AS
+(UPDATE outbox SET attempts=(outbox.attempts + 1), sent_at=now() WHERE outbox.id IN (SELECT receipt.id
+FROM outbox AS receipt
+WHERE receipt.id = ANY (%(sent_event_ids)s::UUID[]) AND receipt.sent_at IS NULL FOR UPDATE SKIP LOCKED)),
+
 -- the webhook delivery's id, recorded: one row the first time, none for a repeat
 recorded AS
 (INSERT INTO webhook_deliveries (id, event_type) SELECT %(delivery_id)s::VARCHAR AS id, %(delivery_type)s::VARCHAR AS event_type ON CONFLICT (id) DO NOTHING RETURNING webhook_deliveries.id),

@@ -71,8 +71,8 @@ CAPACITY = _bind("capacity", Float())
 PER_SECOND = _bind("per_second", Float())
 
 # Clerk's times of a user's profile (users.created_at / updated_at). Not named after the columns:
-# a parameter named like a column of the outbox (created_at) would also be SET by the sent_receipts
-# UPDATE riding on the statement (SQLAlchemy matches UPDATE parameters to columns by name).
+# in a statement that also updates the outbox (sent_receipts), created_at would read as the
+# outbox's column.
 CLERK_CREATED_AT = _bind("clerk_created_at", DateTime(timezone=True))
 CLERK_UPDATED_AT = _bind("clerk_updated_at", DateTime(timezone=True))
 

@@ -179,7 +179,7 @@ def update(
     wanted = or_(*(and_(set_flag(c), current.c[c.name].is_distinct_from(new_value_of(c))) for c in columns))
     comment = "the change, made only if If-Match holds and some value differs"
     statement = _statement(table, current, write, "updated", comment, wanted, event, rules)
-    return ConditionalWrite(Prebuilt(name, "change", about, statement), rules)
+    return ConditionalWrite(unit_of_work.change_statement(name, about, statement), rules)
 
 
 def delete(name: str, about: str, table: Table, row: Select[Any], event: EventOf) -> ConditionalWrite:
@@ -188,4 +188,4 @@ def delete(name: str, about: str, table: Table, row: Select[Any], event: EventOf
     write = table.delete().where(table.c.id == select(current.c.id).scalar_subquery(), _if_match_holds(table.c.version))
     comment = "the delete, made only if If-Match holds"
     statement = _statement(table, current, write, "deleted", comment, true(), event)
-    return ConditionalWrite(Prebuilt(name, "change", about, statement))
+    return ConditionalWrite(unit_of_work.change_statement(name, about, statement))

@@ -147,7 +147,7 @@ class CreateOnce(Generic[R]):
             .select_from(one.outerjoin(created, true()).outerjoin(ev, true()).outerjoin(prior, true()))
             .add_cte(stored)
         )
-        self.prebuilt = Prebuilt(operation, "change", about, statement)
+        self.prebuilt = unit_of_work.change_statement(operation, about, statement)
 
     def create(self, params: Mapping[str, Any], key: str | None, payload: Any) -> tuple[R, bool]:
         """Run the create (`params` include the caller as binds.OWNER) with its event: the record

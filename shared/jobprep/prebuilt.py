@@ -17,19 +17,20 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
 
-from sqlalchemy import CTE, ClauseElement, ColumnElement, Enum, Executable, literal_column
+from sqlalchemy import CTE, ClauseElement, ColumnElement, Enum, Executable, Select, literal_column
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import HasCTE
 from sqlalchemy.types import Boolean, Float, Integer, Interval, String, TypeEngine
 
 Kind = Literal["read", "change", "relay"]
+Statement = Select[Any]  # what a change statement is built from (unit_of_work.change_statement)
 
 _KIND_NOTES: dict[Kind, str] = {
     "read": "A read: one round trip (jobprep.db.reads).",
     "change": (
         "A change, atomic on its own in autocommit: one round trip (jobprep.unit_of_work.change), its event"
-        " published once it has committed. While this container holds the sent marks of earlier events,"
-        " the statement also carries them: the sent_receipts CTE (mark_sent.sql)."
+        " published once it has committed. Its sent_receipts CTE (mark_sent.sql) marks sent this container's"
+        " earlier events EventBridge accepted (none: an empty list)."
     ),
     "relay": "Outbox bookkeeping: run by the relay and its housekeeping (jobprep.relay), a keep-warm ping or"
     " after a failed inline publish (jobprep.unit_of_work).",
@@ -47,8 +48,6 @@ class Prebuilt:
     kind: Kind
     about: str
     statement: Executable = field(repr=False)
-    _variants: dict[str, Executable] = field(default_factory=dict, init=False, repr=False)
-    _driver_variants: dict[str, DriverSql] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
@@ -56,14 +55,6 @@ class Prebuilt:
         if self.name in _catalog:
             raise ValueError(f"two prebuilt statements are called {self.name!r}")
         _catalog[self.name] = self
-
-    def plus(self, extra: CTE) -> Executable:
-        """This statement with one more CTE (unit_of_work: the sent marks), built once."""
-        key = str(extra.name)
-        if key not in self._variants:
-            assert isinstance(self.statement, HasCTE)
-            self._variants[key] = self.statement.add_cte(extra)
-        return self._variants[key]
 
     @cached_property
     def sql(self) -> str:
@@ -74,13 +65,6 @@ class Prebuilt:
     def driver_sql(self) -> DriverSql:
         """What runs (jobprep.db.run): this text as the driver sends it, compiled on first use."""
         return driver_sql(self.name, self.kind, self.about, self.statement)
-
-    def driver_sql_plus(self, extra: CTE) -> DriverSql:
-        """driver_sql of plus(extra), compiled once."""
-        key = str(extra.name)
-        if key not in self._driver_variants:
-            self._driver_variants[key] = driver_sql(self.name, self.kind, self.about, self.plus(extra))
-        return self._driver_variants[key]
 
 
 def catalog() -> list[Prebuilt]:

@@ -5,11 +5,12 @@
    ride in the same statement. It returns the changed row plus the event it wrote.
 2. Once it has committed, the event is published with PutEvents.
 3. A published event's "sent" mark waits in the container (events.receipts) and goes out with
-   the container's next change statement: change() attaches the pending marks to the statement
-   it runs, as the sent_receipts CTE. An event EventBridge refused is pushed back with backoff
-   right away (a round trip only on that failure path) and a relay run is requested
-   (events.wakeup); anything else (a container killed in between) is found by the relay's
-   safety-net schedule.
+   the container's next change statement: every change statement is built with the
+   sent_receipts CTE (change_statement(), so sql/<name>.sql shows it), and change() binds this
+   container's pending marks to it (none: an empty list, which marks nothing). An event
+   EventBridge refused is pushed back with backoff right away (a round trip only on that
+   failure path) and a relay run is requested (events.wakeup); anything else (a container
+   killed in between) is found by the relay's safety-net schedule.
 4. When EventBridge cannot be reached at all, the container stops trying for a few seconds: its
    next writes leave their events straight to the relay (recorded as failed, with backoff)
    instead of each waiting out the same timeouts.
@@ -26,13 +27,11 @@ from jobprep.db import engine as db
 from jobprep.db.run import run
 from jobprep.events import receipts
 from jobprep.events.model import InvalidationEvent
-from jobprep.events.outbox import MARK_SENT, SENT_RECEIPTS, event_from, event_params, outbox, record_outcome
+from jobprep.events.outbox import MARK_SENT, SENT_RECEIPTS, event_from, event_params, record_outcome
 from jobprep.events.publisher import PublishResult, put_events
 from jobprep.events.wakeup import request_relay
 from jobprep.observability import logger, traced
-from jobprep.prebuilt import Prebuilt
-
-_RECEIPT_COLUMNS = frozenset(outbox.c.keys())
+from jobprep.prebuilt import Prebuilt, Statement
 
 # Ask the relay to run once the failed rows' first backoff (at most 10 s) has passed.
 RELAY_DELAY_AFTER_FAILED_PUBLISH_SECONDS = 30
@@ -42,22 +41,22 @@ SKIPPED = "not tried: EventBridge was unreachable moments ago"
 _skip_publish_until = 0.0  # time.monotonic(); a container serves one request at a time
 
 
+def change_statement(name: str, about: str, statement: Statement) -> Prebuilt:
+    """A change statement (its event written with events.outbox.enqueue), carrying the
+    sent_receipts CTE that change() binds this container's pending sent marks to."""
+    return Prebuilt(name, "change", about, statement.add_cte(SENT_RECEIPTS))
+
+
 @traced  # X-Ray: the statement's round trip, then the publish
 def change(statement: Prebuilt, params: Mapping[str, Any]) -> Any | None:
-    """Run a change statement (built with events.outbox.enqueue), carrying this container's
-    pending sent marks, then publish its event. Returns its single result row, or None when it
-    returned none."""
-    sent: dict[str, Any] = {**event_params(), **params}
-    if not _RECEIPT_COLUMNS.isdisjoint(sent):
-        # SQLAlchemy would SET those outbox columns in the sent_receipts UPDATE from these values.
-        raise ValueError(f"{statement.name}: binds named like outbox columns: {sorted(_RECEIPT_COLUMNS & set(sent))}")
+    """Run a change statement (built with change_statement), with this container's pending sent
+    marks, then publish its event. Returns its single result row, or None when it returned none."""
+    if statement.kind != "change":
+        raise ValueError(f"{statement.name}: not built with unit_of_work.change_statement")
     marks = receipts.pending()
-    sql = statement.driver_sql
-    if marks:
-        sql = statement.driver_sql_plus(SENT_RECEIPTS)
-        sent[SENT_EVENT_IDS.key] = list(marks)
+    sent: dict[str, Any] = {**event_params(), **params, SENT_EVENT_IDS.key: list(marks)}
     with db.connect() as conn:
-        row = run(conn, sql, sent).one_or_none()
+        row = run(conn, statement.driver_sql, sent).one_or_none()
     # Marked, or skipped because the relay holds the row: then the relay marks it when done.
     receipts.forget(marks)
     event = event_from(row)

@@ -252,17 +252,20 @@ def test_relay_emits_what_its_alarms_watch(
     assert report["oldest_pending_seconds"] > 0
 
 
-def test_sent_marks_ride_on_a_statement_built_once() -> None:
-    """The marks are added to each prebuilt statement once, not per invocation: a new statement
-    object would make SQLAlchemy walk the whole statement for its cache key on every request."""
-    from jobprep.events.outbox import SENT_RECEIPTS
+def test_every_change_statement_carries_the_sent_marks() -> None:
+    """Built in (unit_of_work.change_statement), so sql/<name>.sql shows the statement that runs
+    whether or not this container holds marks, and a container compiles it once."""
+    from jobprep.binds import SENT_EVENT_IDS
     from jobprep.prebuilt import catalog
 
-    for prebuilt in catalog():
-        if prebuilt.kind == "change":
-            ridden = prebuilt.plus(SENT_RECEIPTS)
-            assert ridden is prebuilt.plus(SENT_RECEIPTS), prebuilt.name
-            assert ridden is not prebuilt.statement
+    changes = [p for p in catalog() if p.kind == "change"]
+    assert len(changes) >= 8
+    for prebuilt in changes:
+        assert SENT_EVENT_IDS.key in prebuilt.driver_sql.binds, prebuilt.name
+        assert "sent_receipts AS" in prebuilt.sql, prebuilt.name
+    read = next(p for p in catalog() if p.kind == "read")
+    with pytest.raises(ValueError, match="change_statement"):
+        unit_of_work.change(read, {})
 
 
 def test_an_unreachable_eventbridge_is_not_waited_for_by_the_next_writes(

@@ -31,7 +31,7 @@ from jobprep.interviews.tables import interviews
 from jobprep.job_infos.repository import SOURCE as JOB_INFOS_SOURCE
 from jobprep.job_infos.tables import job_infos
 from jobprep.plan_usage import plan_usage
-from jobprep.prebuilt import Prebuilt, constant, cte
+from jobprep.prebuilt import constant, cte
 from jobprep.questions.tables import questions
 from jobprep.rate_limit import rate_limit_buckets
 from jobprep.users.repository import SOURCE as USERS_SOURCE
@@ -221,9 +221,8 @@ def _delete_user_data() -> Select[*tuple[Any, ...]]:
     )
 
 
-_DELETE_USER_DATA = Prebuilt(
+_DELETE_USER_DATA = unit_of_work.change_statement(
     "delete_user_data",
-    "change",
     "Clerk's user.deleted: every row of the user (job infos and, by cascade, their interviews and questions;"
     " Idempotency-Keys; rate-limit buckets; plan usage; the profile), the account's tombstone, the"
     " UserDataDeleted event(s) and the delivery's record.",

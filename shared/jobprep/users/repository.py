@@ -78,9 +78,8 @@ def _upsert() -> Select[Any]:
     )
 
 
-_UPSERT = Prebuilt(
+_UPSERT = unit_of_work.change_statement(
     "upsert_user",
-    "change",
     "Clerk's user.created / user.updated: the user inserted or updated unless the stored profile is as new"
     " or the account was deleted, UserUpserted when it was written, and the delivery's record.",
     _upsert(),
