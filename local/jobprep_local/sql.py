@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jobprep_local.template import PROJECT_ROOT
 
-SQL_DIR = PROJECT_ROOT / "sql"
+SQL_DIR = PROJECT_ROOT / "shared" / "jobprep" / "sql"  # in the layer; sql/ at the top is a link to it
 
 
 def rendered() -> dict[str, str]:

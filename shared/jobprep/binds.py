@@ -47,6 +47,14 @@ def defined() -> frozenset[str]:
     return frozenset(_defined)
 
 
+def type_of(name: str) -> TypeEngine[Any]:
+    """The type of the bind called `name` (how its value is converted before it is sent)."""
+    try:
+        return _defined[name].type
+    except KeyError:
+        raise ValueError(f"no bind is called {name!r} (jobprep.binds defines them)") from None
+
+
 # Who asks, and which row.
 OWNER = _bind("owner_id", String())  # the caller's user id (JWT `sub`)
 JOB_INFO_ID = _bind("job_info_id", Uuid())

@@ -14,13 +14,17 @@ import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import CTE, ClauseElement, ColumnElement, Enum, Executable, Select, literal_column
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import HasCTE
 from sqlalchemy.types import Boolean, Float, Integer, Interval, String, TypeEngine
+
+from jobprep import binds
 
 Kind = Literal["read", "change", "relay"]
 Statement = Select[Any]  # what a change statement is built from (unit_of_work.change_statement)
@@ -35,6 +39,8 @@ _KIND_NOTES: dict[Kind, str] = {
     "relay": "Outbox bookkeeping: run by the relay and its housekeeping (jobprep.relay), a keep-warm ping or"
     " after a failed inline publish (jobprep.unit_of_work).",
 }
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"  # sql/<name>.sql, written by `make sql`
 
 _catalog: dict[str, Prebuilt] = {}
 _comments: dict[str, str] = {}
@@ -63,7 +69,18 @@ class Prebuilt:
 
     @cached_property
     def driver_sql(self) -> DriverSql:
-        """What runs (jobprep.db.run): this text as the driver sends it, compiled on first use."""
+        """What runs (jobprep.db.run): sql/<name>.sql as committed, read on first use, so a
+        function never compiles a statement (10-20 ms of its first invocation otherwise).
+        tests/unit/test_sql_files.py proves each file is what the code builds; a statement whose
+        file is missing is compiled instead."""
+        path = SQL_DIR / f"{self.name}.sql"
+        if not path.is_file():
+            return self.compiled
+        return committed(self.name, path.read_text())
+
+    @cached_property
+    def compiled(self) -> DriverSql:
+        """The same, compiled from the statement by SQLAlchemy (make sql, the tests)."""
         return driver_sql(self.name, self.kind, self.about, self.statement)
 
 
@@ -191,15 +208,34 @@ def numbered(text: str) -> tuple[str, tuple[str, ...]]:
     return converted, tuple(numbers)
 
 
+@cache
+def _dialect() -> Dialect:
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    return psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+def _converters(names: tuple[str, ...], type_of: Callable[[str], TypeEngine[Any]], dialect: Dialect) -> Any:
+    converters = []
+    for index, bind_name in enumerate(names):
+        processor = type_of(bind_name).dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            converters.append((index, processor))
+    return tuple(converters)
+
+
+def committed(name: str, text: str) -> DriverSql:
+    """A statement from its committed text (sql/<name>.sql): placeholders numbered, each bind's
+    value converted as its type in jobprep.binds says."""
+    numbered_text, names = numbered(text)
+    return DriverSql(name, numbered_text, names, _converters(names, binds.type_of, _dialect()))
+
+
 def driver_sql(name: str, kind: Kind, about: str, statement: Executable) -> DriverSql:
     compiled = _compile(statement)
     text, names = numbered(_render(name, kind, about, str(compiled)))
     dialect = compiled.dialect
-    converters = []
-    for index, bind_name in enumerate(names):
-        processor = compiled.binds[bind_name].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            converters.append((index, processor))
+    converters = _converters(names, lambda bind_name: compiled.binds[bind_name].type, dialect)
     columns: Any = getattr(statement, "selected_columns", None) or getattr(statement, "exported_columns", ())
     for column in columns:
         type_ = column.type
@@ -208,4 +244,4 @@ def driver_sql(name: str, kind: Kind, about: str, statement: Executable) -> Driv
         # A string Enum's processor maps each label to itself: the driver's str is the same value.
         if not (isinstance(type_, Enum) and type_.enum_class is None):
             raise ValueError(f"{name}: column {column.key!r} ({type_!r}) needs SQLAlchemy's result processing")
-    return DriverSql(name, text, names, tuple(converters))
+    return DriverSql(name, text, names, converters)

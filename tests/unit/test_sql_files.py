@@ -66,3 +66,31 @@ def test_a_cte_without_a_comment_cannot_be_rendered() -> None:
 def test_a_cte_name_means_one_thing() -> None:
     with pytest.raises(ValueError, match="already means"):
         prebuilt.cte(select(prebuilt.constant(1)), "current", "something else")
+
+
+def test_what_runs_is_the_committed_file_and_equals_the_compiled_statement() -> None:
+    """A function runs sql/<name>.sql as committed (no SQLAlchemy compile in a function): the
+    text, the bind numbering and the conversion of each bind's value must be what SQLAlchemy's
+    compile of the statement gives."""
+    rendered()  # imports every module, so the catalog is complete
+    for statement in prebuilt.catalog():
+        from_file = statement.driver_sql
+        compiled = statement.compiled
+        assert from_file is not compiled, f"{statement.name}: not read from its file"
+        assert (from_file.text, from_file.binds) == (compiled.text, compiled.binds), statement.name
+        assert [i for i, _ in from_file.converters] == [i for i, _ in compiled.converters], statement.name
+        compiled_binds = prebuilt._compile(statement.statement).binds
+        for name in from_file.binds:  # the type each value is converted by: jobprep.binds' and the statement's
+            assert repr(binds.type_of(name)) == repr(compiled_binds[name].type), (statement.name, name)
+
+
+def test_a_planted_stale_file_is_what_would_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why the drift test matters: the file, not the code, is what runs."""
+    write(tmp_path)
+    stale = (tmp_path / "get_job_info.sql").read_text().replace("WHERE", "WHERE true AND", 1)
+    (tmp_path / "get_job_info.sql").write_text(stale)
+    monkeypatch.setattr(prebuilt, "SQL_DIR", tmp_path)
+    statement = next(p for p in prebuilt.catalog() if p.name == "get_job_info")
+    fresh = prebuilt.Prebuilt.driver_sql.func(statement)  # type: ignore[attr-defined]
+    assert "WHERE true AND" in fresh.text
+    assert drift(tmp_path) == ["get_job_info.sql: differs"]
