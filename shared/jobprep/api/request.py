@@ -6,8 +6,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from email.message import Message
+from functools import lru_cache
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -75,12 +78,13 @@ def if_none_match_names(header: str | None, opaque_tag: str) -> bool:
 _BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 
 
-def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+@lru_cache(maxsize=64)  # a client sends the same few Content-Type values again and again
+def _media_type(content_type: str) -> tuple[str, Mapping[str, str]]:
     # The stdlib's RFC 2045 parser: lower-cased type, parameters with quoting handled.
     message = Message()
     message["content-type"] = content_type
     params = {k.lower(): v for k, v in message.get_params(failobj=[])[1:]}
-    return message.get_content_type(), params
+    return message.get_content_type(), MappingProxyType(params)
 
 
 def _carries_a_body(event: dict[str, Any]) -> bool:
