@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from jobprep.config import Settings
 from jobprep.db import credentials
@@ -71,3 +72,53 @@ def test_aurora_mode_creates_the_rds_client_when_the_engine_is_built(monkeypatch
         assert credentials.rds_client.cache_info().misses == 1
     finally:
         credentials.rds_client.cache_clear()
+
+
+FIRST_INVOCATIONS = """
+import json, sys
+from jobprep_local.apigw import LocalLambdaContext, http_api_event
+from jobprep_local.template import Route, load_handler
+logical_id, method, rule = sys.argv[1:4]
+handler = load_handler(logical_id)  # INIT
+from aws_lambda_powertools.event_handler.openapi import dependant
+from sqlalchemy.sql import compiler
+counts = {"compiled": 0, "parameter_models": 0}
+compile_, get_dependant = compiler.SQLCompiler.__init__, dependant.get_dependant
+def counting_compile(self, *args, **kwargs):
+    counts["compiled"] += 1
+    compile_(self, *args, **kwargs)
+def counting_dependant(*args, **kwargs):
+    counts["parameter_models"] += 1
+    return get_dependant(*args, **kwargs)
+compiler.SQLCompiler.__init__ = counting_compile
+dependant.get_dependant = counting_dependant
+job_info_id = "00000000-0000-4000-8000-00000000abcd"
+path = rule.replace("{jobInfoId}", job_info_id)
+ids = {"jobInfoId": job_info_id}
+event = http_api_event(Route(method, rule), path=path, path_parameters=ids, claims={"sub": "nobody"})
+statuses = [handler(dict(event), LocalLambdaContext(logical_id))["statusCode"] for _ in range(2)]
+print(json.dumps({**counts, "statuses": statuses}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "method", "rule"),
+    [
+        ("GetJobInfoFunction", "GET", "/job-infos/{jobInfoId}"),
+        ("DeleteJobInfoFunction", "DELETE", "/job-infos/{jobInfoId}"),
+    ],
+)
+def test_the_first_invocations_compile_nothing(logical_id: str, method: str, rule: str, clean_db: Engine) -> None:
+    """The statement runs from its committed sql/<name>.sql and the route's parameter model is
+    built at INIT (jobprep.api.binding): neither is left to the first requests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_INVOCATIONS, logical_id, method, rule],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"compiled": 0, "parameter_models": 0, "statuses": [404, 404]}, done.stderr[-2000:]
