@@ -9,6 +9,7 @@ Fixed values (a source name, a tag prefix) are not binds but SQL constants (preb
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -116,7 +117,12 @@ def new_value_of(column: Column[Any]) -> BindParameter[Any]:
 
 def values(table: Table, data: Mapping[str, Any]) -> dict[str, Any]:
     """A new row's values, keyed by their binds' names."""
-    return {value_of(table.c[name]).key: value for name, value in data.items()}
+    return {_value_key(table, name): value for name, value in data.items()}
+
+
+@cache  # per request otherwise: a table's columns and their binds never change
+def _value_key(table: Table, name: str) -> str:
+    return value_of(table.c[name]).key
 
 
 def changes(table: Table, settable: Collection[str], data: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, cast
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobprep import (
@@ -50,8 +49,11 @@ def entrypoint(app: Resolver) -> LambdaHandler:
     traced = None if tracer.disabled else tracer.capture_lambda_handler(handler, capture_response=False)
     cold = [True]
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @logger.inject_lambda_context(clear_state=True)
     def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # The request id, where correlation_paths.API_GATEWAY_HTTP points, read without a
+        # JMESPath search on every invocation.
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
         # What metrics.log_metrics(capture_cold_start_metric=True) does, minus an empty flush
         # (and its warning) on every invocation that counted nothing.
         try:
