@@ -1,4 +1,4 @@
-"""Running a prebuilt statement: the text sql/<name>.sql holds, compiled once per container
+"""Running a prebuilt statement: the text sql/<name>.sql holds, read once per container
 (prebuilt.DriverSql: psycopg's placeholder numbering done once, not on every execute), sent by
 psycopg as it is (``psycopg.RawCursor``), rows as named tuples (``psycopg.rows.namedtuple_row``,
 its row maker made once per statement: a statement's columns never change, and making it reads
