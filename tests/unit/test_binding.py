@@ -35,7 +35,7 @@ def _registered() -> Iterator[tuple[str, str, Any, Callable[..., Any]]]:
     for spec in functions().values():
         app = getattr(load_module(spec), "app", None) if spec.routes else None
         if isinstance(app, Resolver):
-            for rule, method, func, _args, _kwargs in app.registered:
+            for rule, method, func in app.registered:
                 yield spec.logical_id, rule, method, func
 
 
@@ -202,13 +202,13 @@ def test_a_planted_mistake_is_found(mistake: str, monkeypatch: pytest.MonkeyPatc
         skipped = "null" if mistake == "a JSON null body read as a value" else None
         original = binding.Binding._read_body
 
-        def planted(self: binding.Binding, event: Any, values: dict[str, Any], errors: list[Any]) -> None:
+        def planted(param: Any, event: Any, headers: Any, values: dict[str, Any], errors: list[Any]) -> None:
             if event.get("body") == skipped:
-                values[self.body.name] = None  # type: ignore[union-attr]
+                values[param.field.name] = None
                 return
-            original(self, event, values, errors)
+            original(param, event, headers, values, errors)
 
-        monkeypatch.setattr(binding.Binding, "_read_body", planted)
+        monkeypatch.setattr(binding.Binding, "_read_body", staticmethod(planted))
     assert _tricky_differences(ROUTES), f"not found: {mistake}"
 
 

@@ -41,27 +41,28 @@ _APPLICATION_JSON = "application/json"
 
 @dataclass(frozen=True)
 class _Param:
-    """One parameter read from the query string, a header or the path."""
+    """One parameter read from the path, the query string, a header or the body."""
 
     field: ModelField
-    source: str  # "path" | "query" | "header"
-    key: str  # the name in that source (headers lower-cased)
+    key: str  # the name in its source (headers lower-cased)
+    loc: tuple[str, ...]  # where Powertools places its errors: (source, alias), or ("body",)
 
     def read(self, value: Any, values: dict[str, Any], errors: list[Any]) -> None:
         if value is None:
-            self._missing(values, errors)
+            if self.field.required:
+                errors.append(get_missing_field_error(self.loc))
+            else:
+                values[self.field.name] = self.field.get_default()
             return
-        validated, problems = self.field.validate(value, loc=(self.source, self.field.alias))
+        validated, problems = self.field.validate(value, loc=self.loc)
         if problems:
             errors.extend(problems)
         else:
             values[self.field.name] = validated
 
-    def _missing(self, values: dict[str, Any], errors: list[Any]) -> None:
-        if self.field.required:
-            errors.append(get_missing_field_error((self.source, self.field.alias)))
-        else:
-            values[self.field.name] = self.field.get_default()
+
+def _params(fields: list[ModelField], source: str) -> tuple[_Param, ...]:
+    return tuple(_Param(f, f.alias.lower() if source == "header" else f.alias, (source, f.alias)) for f in fields)
 
 
 class Binding:
@@ -71,12 +72,13 @@ class Binding:
         dependant = get_dependant(path=re.sub(r"<(\w+)>", r"{\1}", rule), call=func)
         if dependant.cookie_params or len(dependant.body_params) > 1:
             raise TypeError(f"{func.__name__}: cookies and multi-part bodies are not read by jobprep.api.binding")
-        self.path = tuple(_Param(f, "path", f.alias) for f in dependant.path_params)
-        self.query = tuple(_Param(f, "query", f.alias) for f in dependant.query_params)
-        self.headers = tuple(_Param(f, "header", f.alias.lower()) for f in dependant.header_params)
-        self.body: ModelField | None = dependant.body_params[0] if dependant.body_params else None
-        if self.body is not None and getattr(self.body.field_info, "embed", False):
+        self.path = _params(dependant.path_params, "path")
+        self.query = _params(dependant.query_params, "query")
+        self.headers = _params(dependant.header_params, "header")
+        body = dependant.body_params[0] if dependant.body_params else None
+        if body is not None and getattr(body.field_info, "embed", False):
             raise TypeError(f"{func.__name__}: an embedded body is not read by jobprep.api.binding")
+        self.body = None if body is None else _Param(body, body.alias, ("body",))
 
     def arguments(self, event: BaseProxyEvent, path: Mapping[str, str]) -> dict[str, Any]:
         """The validated arguments, or RequestValidationError with every problem found."""
@@ -86,12 +88,11 @@ class Binding:
             param.read(path.get(param.key), values, errors)
         if self.query:
             self._read_query(event, values, errors)
-        if self.headers:
-            headers = _lower_cased(event.get("headers") or {})
-            for param in self.headers:
-                param.read(headers.get(param.key), values, errors)
+        headers = _lower_cased(event.get("headers") or {}) if self.headers or self.body else {}
+        for param in self.headers:
+            param.read(headers.get(param.key), values, errors)
         if self.body is not None:
-            self._read_body(event, values, errors)
+            self._read_body(self.body, event, headers, values, errors)
         if errors:
             raise RequestValidationError(errors)
         return values
@@ -106,9 +107,11 @@ class Binding:
                 value = value.split(",")
             param.read(value, values, errors)
 
-    def _read_body(self, event: BaseProxyEvent, values: dict[str, Any], errors: list[Any]) -> None:
-        assert self.body is not None
-        content_type = str(_lower_cased(event.get("headers") or {}).get("content-type", "")).strip()
+    @staticmethod
+    def _read_body(
+        param: _Param, event: BaseProxyEvent, headers: Mapping[str, Any], values: dict[str, Any], errors: list[Any]
+    ) -> None:
+        content_type = str(headers.get("content-type", "")).strip()
         if content_type and not content_type.startswith(_APPLICATION_JSON):
             raise RequestUnsupportedContentType(
                 "Unsupported content type",
@@ -122,17 +125,7 @@ class Binding:
             ) from exc
         if isinstance(body, list) and body:
             body = body[0]  # as Powertools hands a non-sequence body (api.request refuses arrays first)
-        if body is None:
-            if self.body.required:
-                errors.append(get_missing_field_error(("body",)))
-            else:
-                values[self.body.name] = self.body.get_default()
-            return
-        validated, problems = self.body.validate(body, loc=("body",))
-        if problems:
-            errors.extend(problems)
-        else:
-            values[self.body.name] = validated
+        param.read(body, values, errors)
 
 
 def _lower_cased(headers: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -29,8 +29,8 @@ class Resolver(APIGatewayHttpResolver):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # (rule, method, the route function as written, the route's other arguments), in order
-        self.registered: list[tuple[str, Any, Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        # (rule, method, the route function as written), in order
+        self.registered: list[tuple[str, Any, Callable[..., Any]]] = []
 
     def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Any:
         methods = [method] if isinstance(method, str) else list(method)
@@ -39,7 +39,7 @@ class Resolver(APIGatewayHttpResolver):
         register = super().route(rule, method, *args, **kwargs)
 
         def bind_and_register(func: Callable[..., Any]) -> Callable[..., Any]:
-            self.registered.append((rule, method, func, args, kwargs))
+            self.registered.append((rule, method, func))
             register(binding.bound(rule, func, lambda: self.current_event))
             return func
 
